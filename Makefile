@@ -1,0 +1,30 @@
+# Two entry points (see README): `make demo` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: demo test bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV) || { $(PYTHON) -m pip install --user virtualenv && $(PYTHON) -m virtualenv $(VENV); }
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.installed-demo: $(PY) pyproject.toml
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(PY) pyproject.toml
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+demo: $(VENV)/.installed-demo
+	$(VENV)/bin/chainrule demo
+
+test: $(VENV)/.installed-test
+	$(PY) -m pytest tests
+
+bench: $(VENV)/.installed-test
+	$(PY) benchmarks/op_overhead.py
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache

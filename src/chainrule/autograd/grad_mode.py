@@ -1,0 +1,89 @@
+"""Grad modes: whether new operations are recorded. The state is thread-local, as in PyTorch."""
+import functools
+import threading
+
+
+class _GradState(threading.local):
+    enabled = True  # class attribute: every new thread starts with recording on
+    inference = False
+    in_backward = False  # set by the engine while rules run, so their results are not marked "no_grad"
+
+
+state = _GradState()
+
+
+def is_grad_enabled():
+    return state.enabled
+
+
+def is_inference_mode_enabled():
+    return state.inference
+
+
+class _Mode:
+    """Base of the grad-mode context managers; each also works as a decorator."""
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__(*self._args):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+    _args = ()
+
+    def __enter__(self):
+        self._prev = (state.enabled, state.inference)
+        self._set()
+        return self
+
+    def __exit__(self, *exc):
+        state.enabled, state.inference = self._prev
+        return False
+
+
+class no_grad(_Mode):
+    """Do not record operations: results have requires_grad=False."""
+
+    def _set(self):
+        state.enabled = False
+
+
+class enable_grad(_Mode):
+    """Record operations again inside a no_grad block."""
+
+    def _set(self):
+        state.enabled = True
+
+
+class set_grad_enabled(_Mode):
+    """Turn recording on or off. Takes effect at once (as a function call) and also works with `with`."""
+
+    def __init__(self, mode):
+        self._args = (bool(mode),)
+        self._prev = (state.enabled, state.inference)
+        state.enabled = bool(mode)
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, fn):
+        # Used as a decorator the constructor must not leave the mode switched: undo it.
+        state.enabled, state.inference = self._prev
+        return super().__call__(fn)
+
+    def _set(self):
+        state.enabled = self._args[0]
+
+
+class inference_mode(_Mode):
+    """Like no_grad (NumPy has no cheaper path to switch on); `inference_mode(False)` is a no-op."""
+
+    def __init__(self, mode=True):
+        self._args = (bool(mode),)
+
+    def _set(self):
+        if self._args[0]:
+            state.enabled = False
+            state.inference = True

@@ -1,0 +1,172 @@
+"""The backward graph: nodes, their edges, saved tensors and the checks that guard them.
+
+A node is one recorded operation. ``node.next`` holds one edge per input, ``(target_node, output_nr)``,
+or None where that input needs no gradient; leaves that require grad are reached through an
+``AccumulateGrad`` node, as in PyTorch, so the engine only ever walks nodes.
+"""
+import weakref
+
+from .._errors import GraphError, shape_str
+
+# Set by chainrule._tensor when it loads (graph.py must not import it at module level: cycle).
+make_tensor = None
+
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after they "
+    "have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+    "graph a second time or if you need to access saved tensors after calling backward."
+)
+
+
+class Node:
+    """Base of every backward step. Subclasses define ``backward_grads(grads, wanted)``."""
+
+    # `extras` is None or a NodeExtras: hooks, retained tensors and the anomaly trace are rare,
+    # so they cost one slot, not three, on the hot path.
+    __slots__ = ("next", "shape", "dtype", "extras", "__weakref__")
+    n_outputs = 1
+
+    def name(self):
+        return type(self).__name__
+
+    @property
+    def next_functions(self):
+        return tuple(edge if edge is not None else (None, 0) for edge in self.next)
+
+    def _extras(self):
+        if self.extras is None:
+            self.extras = NodeExtras()
+        return self.extras
+
+    def register_prehook(self, output_nr, hook):
+        """Run ``hook(grad)`` on the gradient of output ``output_nr`` before this node uses it."""
+        return HookHandle(self._extras().pre_hooks.setdefault(output_nr, {}), hook)
+
+    def retain(self, output_nr, tensor):
+        """Store the gradient of output ``output_nr`` in ``tensor.grad`` (Tensor.retain_grad)."""
+        self._extras().retained[output_nr] = weakref.ref(tensor)
+
+    def release(self):
+        """Free what backward needed (called after backward unless retain_graph)."""
+
+    def output_meta(self, output_nr):
+        """(shape, dtype) of output ``output_nr``: what a gradient arriving there must look like."""
+        return self.shape, self.dtype
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"
+
+
+class NodeExtras:
+    __slots__ = ("pre_hooks", "retained", "trace")
+
+    def __init__(self):
+        self.pre_hooks = {}
+        self.retained = {}
+        self.trace = None
+
+
+class OpNode(Node):
+    """A node made by a registered op. Each op gets a subclass named after it (AddBackward0, …)."""
+
+    # `op` is a class attribute of each op's subclass, so it costs nothing per node.
+    __slots__ = ("saved", "params", "out_data", "out_version", "saved_versions")
+    op = None
+
+    def release(self):
+        if self.op.saves_any or self.op.saves_out:
+            self.saved = None
+            self.out_data = None
+
+    def backward_grads(self, grad, wanted):
+        op = self.op
+        saved = self.saved
+        if saved is None:
+            raise GraphError(f"{self.name()}: {FREED_MESSAGE}")
+        if op.saves_any:
+            check_versions(self, saved)
+        out = None
+        if op.saves_out:
+            if self.out_version[0] != 0:
+                raise GraphError(modified_message(self, "its output", self.out_data, self.out_version))
+            out = make_tensor(self.out_data, self, True)
+        params = self.params
+        if op.varargs:
+            rule = op.vjps[0]
+            return [rule(grad, out, *saved, index=i, **params) if want else None for i, want in enumerate(wanted)]
+        return [rule(grad, out, *saved, **params) if want else None for rule, want in zip(op.vjps, wanted)]
+
+    @property
+    def saved_tensors(self):
+        if self.saved is None:
+            raise GraphError(FREED_MESSAGE)
+        return tuple(t for t in self.saved if t is not None)
+
+
+class AccumulateGrad(Node):
+    """The end of the graph for a leaf tensor: gradients arriving here go into ``leaf.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.next = ()
+        self.extras = None
+        self.variable = variable
+        self.shape = variable.shape
+        self.dtype = variable._data.dtype
+
+    def output_meta(self, output_nr):
+        return self.variable.shape, self.variable._data.dtype
+
+
+def accumulator(leaf):
+    """The AccumulateGrad node of a leaf; the leaf holds it weakly, so it lives as long as a graph uses it."""
+    ref = leaf._acc
+    node = ref() if ref is not None else None
+    if node is None:
+        node = AccumulateGrad(leaf)
+        leaf._acc = weakref.ref(node)
+    return node
+
+
+def check_versions(node, saved):
+    expected = node.saved_versions
+    for position, tensor in enumerate(saved):
+        counter = getattr(tensor, "_vc", None)
+        if counter is not None and counter[0] != (expected[position] if expected else 0):
+            name = node.op.arg_names[min(position, len(node.op.arg_names) - 1)]
+            raise GraphError(modified_message(node, f"input '{name}'", tensor._data, counter,
+                                              expected[position] if expected else 0))
+
+
+def modified_message(node, what, array, counter, expected=0):
+    modifier = counter[1] if len(counter) > 1 else "an in-place operation"
+    return (
+        "one of the variables needed for gradient computation has been modified by an inplace operation: "
+        f"{what} of {node.name()} (shape {shape_str(array.shape)}, {array.dtype}) was saved for backward at "
+        f"version {expected} and is now at version {counter[0]}, last changed by {modifier}. "
+        "Apply the in-place operation to a .clone(), or use its out-of-place form."
+    )
+
+
+class HookHandle:
+    """Returned by register_hook; ``.remove()`` takes the hook out again."""
+
+    _next_id = 0
+
+    def __init__(self, table, hook):
+        HookHandle._next_id += 1
+        self.id = HookHandle._next_id
+        self._table = table
+        table[self.id] = hook
+
+    def remove(self):
+        self._table.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+

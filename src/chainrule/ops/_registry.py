@@ -1,0 +1,348 @@
+"""The op registry: one declaration per differentiable primitive, and ``apply()``, the hot path.
+
+An op is declared once, next to its rules::
+
+    defop("mul", lambda xp, a, b: a * b,
+          vjp={"a": lambda g, out, a, b: g * b,
+               "b": lambda g, out, a, b: g * a},
+          jvp="elementwise", display="MulBackward0",
+          samples=[S((3, 4), (3, 4)), S((3, 1), (4,)), S((2, 3), 1.5)])
+
+- ``forward(xp, *arrays, **params)`` works on raw arrays; positional arguments are the inputs,
+  keyword-only arguments are the op's parameters.
+- each VJP rule is ``rule(g, out, *inputs, **params)`` written with chainrule Tensor ops, so it is
+  itself differentiable (create_graph gives higher derivatives for free). Rules never undo
+  broadcasting: the engine sums a gradient back to its input's shape (``sum_to``).
+- ``jvp`` is a dict of rules ``rule(t, out, *inputs, **params)`` (the change of ``out`` for a change ``t``
+  of that input), or "linear" (the op applied to the tangent), or "elementwise" (reuse the VJP rule
+  with ``g = t``, valid where the Jacobian is diagonal up to broadcasting).
+- Which inputs a node keeps alive is read off the rules: an input no rule mentions is not saved
+  (so ``a + b`` does not pin ``a`` and ``b``, and may be changed in place afterwards).
+"""
+import dis
+import inspect
+
+import numpy as np
+
+from .._backend import xp, ndarray
+from .._tensor import Tensor, make_tensor, NO_GRAD_META
+from ..autograd import anomaly, grad_mode
+from ..autograd.graph import OpNode, accumulator
+
+REGISTRY = {}
+_grad_state = grad_mode.state
+_F64 = np.dtype(np.float64)
+_F32 = np.dtype(np.float32)
+_generic = np.generic
+
+
+class Op:
+    """A registered primitive. Calling it applies it: ``op(*inputs, **params)``."""
+
+    def __init__(self, name, forward, vjp, jvp, display, samples, view, saves, nondiff):
+        self.name = name
+        self.forward = forward
+        self.display = display or _display_name(name)
+        signature = inspect.signature(forward)
+        parameters = list(signature.parameters.values())[1:]  # drop xp
+        self.varargs = any(p.kind is p.VAR_POSITIONAL for p in parameters)
+        self.arg_names = tuple(p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL))
+        self.param_names = tuple(p.name for p in parameters if p.kind is p.KEYWORD_ONLY)
+        unknown = set(vjp) - set(self.arg_names)
+        if unknown:
+            raise TypeError(f"op {name}: vjp rules for unknown inputs {sorted(unknown)}; inputs are {self.arg_names}")
+        self.vjps = tuple(vjp.get(arg) for arg in self.arg_names)
+        self.differentiable = tuple(rule is not None for rule in self.vjps)
+        self.nondiff_reason = nondiff
+        self.jvp = jvp
+        self.samples = list(samples or ())
+        self.is_view = view
+        read, meta_read = _names_read([rule for rule in self.vjps if rule is not None])
+        if saves is not None:
+            read = set(saves)
+        self.saves_out = "out" in read
+        self.saves = tuple(arg in read for arg in self.arg_names)
+        self.meta_only = tuple(arg in meta_read and arg not in read for arg in self.arg_names)
+        self.saves_any = any(self.saves) or any(self.meta_only)
+        self.saves_all = all(self.saves)
+        self.node_class = type(self.display, (OpNode,), {"__slots__": (), "op": self})
+
+    def __call__(self, *inputs, **params):
+        return apply(self, *inputs, **params)
+
+    def __repr__(self):
+        return f"<op {self.name}: {self.display}>"
+
+    def jvp_rule(self, position):
+        """The forward-mode rule for input ``position``: ``rule(t, out, *inputs, **params)``."""
+        if self.jvp == "elementwise":
+            return self.vjps[position if not self.varargs else 0]
+        if self.jvp == "linear":
+            return _linear_jvp(self, position)
+        return self.jvp[self.arg_names[min(position, len(self.arg_names) - 1)]]
+
+
+def defop(name, forward, vjp, jvp, display=None, samples=(), view=False, saves=None, nondiff=None):
+    """Declare a primitive. See the module docstring; ``view`` marks ops whose output may share memory
+    with their first input, ``saves`` overrides the inputs read off the rules, ``nondiff`` explains
+    (for error messages) why inputs without a rule get no gradient."""
+    if name in REGISTRY:
+        raise ValueError(f"op {name!r} is registered twice")
+    op = Op(name, forward, vjp, jvp, display, samples, view, saves, nondiff)
+    REGISTRY[name] = op
+    return op
+
+
+class S:
+    """One sample call of an op for the tests: inputs (a shape means a random float64 tensor that
+    requires grad; see ``arg``) and parameters."""
+
+    def __init__(self, *inputs, **params):
+        self.inputs = inputs
+        self.params = params
+
+    def __repr__(self):
+        parts = [repr(i) for i in self.inputs] + [f"{k}={v!r}" for k, v in self.params.items()]
+        return "(" + ", ".join(parts) + ")"
+
+
+class arg:
+    """A sample input: ``arg(shape, low, high)`` draws uniformly from the op's valid domain;
+    ``arg(value=..., grad=False)`` is a fixed input (masks, conditions); ``distinct=True`` keeps
+    values apart so max/min/abs/relu stay differentiable under finite differences."""
+
+    def __init__(self, shape=(), low=None, high=None, value=None, grad=True, distinct=False):
+        self.shape, self.low, self.high, self.value = shape, low, high, value
+        self.grad, self.distinct = grad, distinct
+
+    def make(self, rng):
+        if self.value is not None:
+            data = np.array(self.value)
+            if data.dtype.kind == "f":
+                data = data.astype(np.float64)
+        elif self.distinct:
+            n = int(np.prod(self.shape))
+            data = (rng.permutation(n) - n / 2 + rng.uniform(0.1, 0.4, n)).reshape(self.shape) / max(n / 4, 1)
+        elif self.low is not None:
+            data = rng.uniform(self.low, self.high, self.shape)
+        else:
+            data = rng.standard_normal(self.shape)
+        return Tensor(np.asarray(data), requires_grad=self.grad and data.dtype.kind == "f")
+
+    def __repr__(self):
+        return f"arg({self.shape})" if self.value is None else f"arg(value={self.value!r})"
+
+
+def make_sample_inputs(sample, rng):
+    """Turn a sample's input specs into concrete inputs: shapes and ``arg``s become tensors."""
+    made = []
+    for spec in sample.inputs:
+        if isinstance(spec, tuple):
+            spec = arg(spec)
+        made.append(spec.make(rng) if isinstance(spec, arg) else spec)
+    return made
+
+
+# ---------------------------------------------------------------------------------------------- apply
+def apply(op, *inputs, **params):
+    """Run ``op`` forward on the inputs' arrays and, if recording, attach a node to the result."""
+    arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
+    out = op.forward(xp, *arrays, **params)
+    if out.__class__ is not ndarray:
+        out = _as_array(out)
+    if out.dtype is _F64:
+        out = _keep_float32(out, arrays)
+    for x in inputs:
+        if isinstance(x, Tensor) and x._rg:
+            if _grad_state.enabled:
+                return _record(op, inputs, params, out)
+            result = _unrecorded(out)
+            break
+    else:
+        result = make_tensor(out)
+    if op.is_view:
+        _share_version(result, inputs[0], out)
+    return result
+
+
+def apply1(op, x):
+    """apply() for a one-input op without parameters (exp, neg, …): the common case, kept short."""
+    out = op.forward(xp, x._data)
+    if out.__class__ is not ndarray:
+        out = _as_array(out)
+    if out.dtype is _F64 and x._data.dtype is not _F64:
+        out = out.astype(np.float32)
+    if x._rg:
+        if _grad_state.enabled:
+            return _record(op, (x,), _NO_PARAMS, out)
+        return _unrecorded(out)
+    return make_tensor(out)
+
+
+def apply2(op, a, b):
+    """apply() for a two-input op without parameters (add, mul, …)."""
+    if isinstance(a, Tensor):
+        a_data = a._data
+        a_rg = a._rg
+    else:
+        a_data = a
+        a_rg = False
+    if isinstance(b, Tensor):
+        b_data = b._data
+        b_rg = b._rg
+    else:
+        b_data = b
+        b_rg = False
+    out = op.forward(xp, a_data, b_data)
+    if out.__class__ is not ndarray:
+        out = _as_array(out)
+    if out.dtype is _F64:
+        out = _keep_float32(out, (a_data, b_data))
+    if a_rg or b_rg:
+        if _grad_state.enabled:
+            return _record(op, (a, b), _NO_PARAMS, out)
+        return _unrecorded(out)
+    return make_tensor(out)
+
+
+_NO_PARAMS = {}
+
+
+def _unrecorded(out):
+    """A result computed from tensors that require grad while recording was off: remember why, so an
+    error about its missing gradient can say so (unless this is a backward pass running its rules)."""
+    result = make_tensor(out)
+    if not _grad_state.in_backward:
+        result._meta = NO_GRAD_META
+    return result
+
+
+def _record(op, inputs, params, out):
+    node = op.node_class()
+    edges = []
+    for x, differentiable in zip(inputs, op.differentiable if not op.varargs else _repeat_true(inputs)):
+        if differentiable and isinstance(x, Tensor) and x._rg:
+            fn = x.grad_fn
+            edges.append((fn, x._nr) if fn is not None else (accumulator(x), 0))
+        else:
+            edges.append(None)
+    node.next = tuple(edges)
+    node.shape = out.shape
+    node.dtype = out.dtype
+    node.extras = None
+    node.params = params
+    if op.saves_all or (op.varargs and op.saves_any):
+        node.saved = inputs
+        node.saved_versions = _versions(inputs)
+    elif op.saves_any:
+        node.saved = _partial_save(op, inputs)
+        node.saved_versions = _versions(node.saved)
+    else:
+        node.saved = (None,) * len(inputs)
+        node.saved_versions = None
+    result = make_tensor(out, node, True)
+    if op.saves_out:
+        node.out_data = out
+        node.out_version = result._vc = [0]
+    if op.is_view:
+        _share_version(result, inputs[0], out)
+    if anomaly.enabled:
+        anomaly.record_creation(node)
+    return result
+
+
+def _partial_save(op, inputs):
+    """Keep the inputs the rules read; for those read only for .shape/.dtype keep just that."""
+    return tuple(x if keep else (TensorMeta(x) if meta and isinstance(x, Tensor) else None)
+                 for x, keep, meta in zip(inputs, op.saves, op.meta_only))
+
+
+class TensorMeta:
+    """What a rule may ask of an input it does not save: shape, dtype, ndim."""
+
+    __slots__ = ("shape", "dtype", "ndim")
+
+    def __init__(self, tensor):
+        self.shape = tensor.shape
+        self.dtype = tensor.dtype
+        self.ndim = tensor._data.ndim
+
+
+def _versions(saved):
+    """The version of each saved tensor, or None when all are at version 0 (the common case)."""
+    versions = None
+    for position, x in enumerate(saved):
+        counter = getattr(x, "_vc", None)
+        if counter is not None and counter[0]:
+            if versions is None:
+                versions = [0] * len(saved)
+            versions[position] = counter[0]
+    return versions
+
+
+def _repeat_true(inputs):
+    return (True,) * len(inputs)
+
+
+def _share_version(result, base, out):
+    """A view shares its base's version counter, so in-place changes through either are seen by both."""
+    if isinstance(base, Tensor) and out.base is not None:
+        if base._vc is None:
+            base._vc = [0]
+        result._vc = base._vc
+        result._base = base
+
+
+def _as_array(value):
+    # NumPy reductions and ufuncs on 0-d arrays return scalars; a tensor always holds an ndarray.
+    return np.asarray(value)
+
+
+def _keep_float32(out, arrays):
+    """NumPy makes float64 from int/bool arrays mixed with Python floats (and from int / int);
+    PyTorch makes float32, its default dtype. Keep float64 only if an input array was float64."""
+    for a in arrays:
+        if isinstance(a, ndarray) and a.dtype is _F64:
+            return out
+    return out.astype(np.float32)
+
+
+def _linear_jvp(op, position):
+    def rule(t, out, *inputs, **params):
+        args = [t if i == position else _zero_like(x, op, i) for i, x in enumerate(inputs)]
+        return apply(op, *args, **params)
+
+    return rule
+
+
+def _zero_like(x, op, i):
+    differentiable = op.varargs or op.differentiable[i]
+    if not differentiable:
+        return x
+    return make_tensor(np.zeros_like(x._data)) if isinstance(x, Tensor) else 0
+
+
+META_ATTRIBUTES = ("shape", "dtype", "ndim")
+
+
+def _names_read(rules):
+    """The argument names the rules read: (fully, only as .shape/.dtype/.ndim). A node saves the
+    first kind and only the metadata of the second."""
+    full, meta = set(), set()
+    codes = [rule.__code__ for rule in rules]
+    while codes:
+        code = codes.pop()
+        instructions = list(dis.get_instructions(code))
+        for instruction, following in zip(instructions, instructions[1:] + [None]):
+            if instruction.opname.startswith("LOAD_FAST") or instruction.opname in ("LOAD_DEREF", "LOAD_CLOSURE"):
+                value = instruction.argval
+                names = value if isinstance(value, tuple) else (value,)
+                only_meta = (len(names) == 1 and following is not None and following.opname == "LOAD_ATTR"
+                             and following.argval in META_ATTRIBUTES)
+                (meta if only_meta else full).update(names)
+        codes.extend(c for c in code.co_consts if hasattr(c, "co_code"))
+    return full, meta
+
+
+def _display_name(name):
+    return "".join(part.capitalize() for part in name.split("_")) + "Backward0"

@@ -1,0 +1,71 @@
+"""Matrix products. matmul follows NumPy/PyTorch: 1-D operands are promoted (and the added dim
+removed again), leading dims broadcast. The rules reduce to the 2-D case; the engine sums the
+gradient over broadcast batch dims."""
+from .._errors import ShapeError, shape_str
+from ._registry import defop, apply2, S
+
+
+def _matmul_vjp_a(g, out, a, b):
+    if b.ndim == 1:  # out = a @ b drops b's column dim; put it back on g and b
+        g, b = g.unsqueeze(-1), b.unsqueeze(-1)
+    if a.ndim == 1:
+        g = g.unsqueeze(-2)
+    grad = g @ b.transpose(-1, -2)
+    return grad.squeeze(-2) if a.ndim == 1 else grad
+
+
+def _matmul_vjp_b(g, out, a, b):
+    if a.ndim == 1:  # out = a @ b drops a's row dim; put it back on g and a
+        g, a = g.unsqueeze(-2), a.unsqueeze(-2)
+    if b.ndim == 1:
+        g = g.unsqueeze(-1)
+    grad = a.transpose(-1, -2) @ g
+    return grad.squeeze(-1) if b.ndim == 1 else grad
+
+
+MATMUL = defop("matmul", lambda xp, a, b: xp.matmul(a, b),
+               vjp={"a": _matmul_vjp_a, "b": _matmul_vjp_b},
+               jvp={"a": lambda t, out, a, b: matmul(t, b), "b": lambda t, out, a, b: matmul(a, t)},
+               display="MmBackward0",
+               samples=[S((3, 4), (4, 2)), S((4,), (4, 2)), S((3, 4), (4,)), S((4,), (4,)),
+                        S((2, 3, 4), (4, 5)), S((2, 1, 3, 4), (3, 4, 2)), S((5,), (2, 5, 3)), S((2, 3, 4), (4,))])
+
+
+def matmul(input, other):
+    a_shape, b_shape = input.shape, other.shape
+    if not a_shape or not b_shape:
+        raise ShapeError(f"matmul: both arguments to matmul need to be at least 1D, but they are {len(a_shape)}D "
+                         f"and {len(b_shape)}D (shapes {shape_str(a_shape)} and {shape_str(b_shape)}); use * for scalars")
+    k_a = a_shape[-1]
+    k_b = b_shape[-2] if len(b_shape) > 1 else b_shape[0]
+    if k_a != k_b:
+        raise ShapeError(f"matmul: shapes {shape_str(a_shape)} and {shape_str(b_shape)} cannot be multiplied "
+                         f"({k_a} != {k_b}): the last dim of the first must equal the "
+                         f"{'second-to-last' if len(b_shape) > 1 else 'only'} dim of the second")
+    return apply2(MATMUL, input, other)
+
+
+def mm(input, mat2):
+    if input._data.ndim != 2 or mat2._data.ndim != 2:
+        raise ShapeError(f"mm: expected two 2-D matrices, got shapes {shape_str(input.shape)} and {shape_str(mat2.shape)}")
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):
+    if input._data.ndim != 3 or mat2._data.ndim != 3 or input.shape[0] != mat2.shape[0]:
+        raise ShapeError(f"bmm: expected two 3-D tensors with the same batch size, got shapes "
+                         f"{shape_str(input.shape)} and {shape_str(mat2.shape)}")
+    return matmul(input, mat2)
+
+
+def mv(input, vec):
+    if input._data.ndim != 2 or vec._data.ndim != 1:
+        raise ShapeError(f"mv: expected a matrix and a vector, got shapes {shape_str(input.shape)} and {shape_str(vec.shape)}")
+    return matmul(input, vec)
+
+
+def dot(input, other):
+    if input._data.ndim != 1 or other._data.ndim != 1:
+        raise ShapeError(f"dot: 1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors "
+                         f"(shapes {shape_str(input.shape)} and {shape_str(other.shape)})")
+    return matmul(input, other)
