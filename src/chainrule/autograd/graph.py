@@ -75,7 +75,7 @@ class OpNode(Node):
     op = None
 
     def release(self):
-        if self.op.saves_any or self.op.saves_out:
+        if self.op.saves_tensors:
             self.saved = None
             self.out_data = None
 

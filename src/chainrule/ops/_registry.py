@@ -64,6 +64,7 @@ class Op:
         self.saves = tuple(arg in read for arg in self.arg_names)
         self.meta_only = tuple(arg in meta_read and arg not in read for arg in self.arg_names)
         self.saves_any = any(self.saves) or any(self.meta_only)
+        self.saves_tensors = any(self.saves) or self.saves_out  # what backward must free
         self.saves_all = all(self.saves)
         self.node_class = type(self.display, (OpNode,), {"__slots__": (), "op": self})
 
