@@ -33,5 +33,6 @@ from .ops import sum_to as _sum_to
 _engine.Tensor = Tensor
 _engine.make_tensor = _make_tensor
 _engine.sum_to = _sum_to
+_engine.sum_to_array = __import__("chainrule.ops.reduction", fromlist=["sum_to_array"]).sum_to_array
 
 __version__ = "0.1.0"

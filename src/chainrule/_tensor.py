@@ -50,6 +50,9 @@ NO_GRAD_META = _TensorMeta(
 class Tensor:
     """A multi-dimensional array that records the operations applied to it when it requires grad."""
 
+    # _grad: .grad; _vc: version counter [version, last in-place op] shared with views (None = version 0);
+    # _nr: which output of grad_fn this is; _acc: weakref to a leaf's AccumulateGrad; _base: the tensor this
+    # one views; _meta: hooks, retain_grad, why the graph was cut (_TensorMeta).
     __slots__ = ("_data", "grad_fn", "_rg", "_grad", "_vc", "_nr", "_acc", "_base", "_meta", "__weakref__")
     __array_ufunc__ = None  # make NumPy defer: np.float64(2) * t calls Tensor.__rmul__
     __array_priority__ = 1000
@@ -59,12 +62,8 @@ class Tensor:
         self._data = array
         self.grad_fn = None
         self._rg = False
-        self._grad = None
-        self._vc = None
+        self._grad = self._vc = self._acc = self._base = self._meta = None
         self._nr = 0
-        self._acc = None
-        self._base = None
-        self._meta = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -181,7 +180,7 @@ class Tensor:
     # ------------------------------------------------------------------ conversion
     def item(self):
         if self._data.size != 1:
-            raise ValueError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar "
+            raise ShapeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar "
                              f"(shape {shape_str(self.shape)}); index it or reduce it first")
         return self._data.reshape(()).item()
 
@@ -398,6 +397,9 @@ class Tensor:
                 raise GraphError(f"{name}: a leaf Variable that requires grad is being used in an in-place operation. "
                                  "Do it under `with chainrule.no_grad():` (e.g. a parameter update), or on a clone().")
             if self._base is not None:
+                index = _view_index(self)
+                if index is not None:
+                    return self._inplace_through_base(name, compute, index)
                 raise GraphError(f"{name}: in-place changes of a view ({self.grad_fn.name()}) of a tensor that requires "
                                  "grad are not supported; apply the operation out of place, or to a clone().")
         if recording and self._base is not None and self._base._rg and self._base.grad_fn is None:
@@ -405,7 +407,8 @@ class Tensor:
                              "operation. Do it under no_grad(), or on a clone().")
         source = self
         if recording:
-            source = make_tensor(self._data, self.grad_fn, self._rg)
+            # The graph may save the old values: give it a copy, since self's memory is overwritten below.
+            source = make_tensor(self._data.copy(), self.grad_fn, self._rg)
             source._nr = self._nr
             source._acc = self._acc
         result = compute(source)
@@ -420,14 +423,22 @@ class Tensor:
             raise GraphError(f"{name}: unsupported operation: more than one element of the written-to tensor refers "
                              "to a single memory location (it was made by expand/broadcast_to). Please clone() the "
                              "tensor before performing the operation.")
-        if result.grad_fn is not None:
-            source._data = self._data.copy()  # the graph may have saved the old values: keep them intact
         np.copyto(self._data, data, casting="unsafe")
         self._bump_version(name)
         if result.grad_fn is not None:
             self.grad_fn = result.grad_fn
             self._nr = result._nr
             self._rg = True
+        return self
+
+    def _inplace_through_base(self, name, compute, index):
+        """An in-place op on ``view = base[index]`` of a non-leaf base, done as ``base[index] = op(base[index])``
+        on the base, so the gradient flows through the base's graph (PyTorch's CopySlices); the view then
+        reads its values (and grad_fn) from the updated base."""
+        base = self._base
+        base._inplace(name, lambda s: ops.index_put(s, compute(s[index]), index))
+        self.grad_fn = base[index].grad_fn
+        self._nr = 0
         return self
 
     def _bump_version(self, name):
@@ -650,12 +661,8 @@ def make_tensor(data, grad_fn=None, requires_grad=False):
     t._data = data
     t.grad_fn = grad_fn
     t._rg = requires_grad
-    t._grad = None
-    t._vc = None
+    t._grad = t._vc = t._acc = t._base = t._meta = None
     t._nr = 0
-    t._acc = None
-    t._base = None
-    t._meta = None
     return t
 
 
@@ -664,6 +671,15 @@ def _check_differentiable_dtype(np_dtype):
         raise DTypeError(f"Only Tensors of floating point and complex dtype can require gradients (got "
                          f"{_dtype.from_numpy_dtype(np_dtype)}); convert with .float() or create it with "
                          "dtype=chainrule.float32")
+
+
+def _view_index(view):
+    """The index that made ``view`` from its base when it is a basic-indexing view (x[1], x[:, 2:]), else None."""
+    node = view.grad_fn
+    op = getattr(node, "op", None)
+    if op is not None and op.name in ("select", "slice"):
+        return node.params.get("index")
+    return None
 
 
 def _can_store(source, target):
@@ -699,7 +715,7 @@ def _to_array(data, dtype=None):
         if array.dtype == object:
             raise TypeError(f"tensor(): could not infer a numeric dtype from {type(data).__name__} data; "
                             "use numbers, bools, nested lists of equal length, or arrays")
-        if not isinstance(data, (np.ndarray, np.generic)) and array.dtype == np.float64:
+        if dtype is None and not isinstance(data, (np.ndarray, np.generic)) and array.dtype == np.float64:
             array = array.astype(np.float32)  # Python floats become float32, PyTorch's default dtype
     if dtype is not None:
         array = array.astype(_dtype.to_numpy_dtype(dtype), copy=False)

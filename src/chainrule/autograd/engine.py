@@ -8,6 +8,8 @@ One iterative pass (no recursion, so a 100,000-op chain is fine):
 Broadcasting is undone here and only here: a gradient whose shape differs from its input's is summed
 back to that shape (``sum_to``).
 """
+from heapq import heappop, heappush
+
 import numpy as np
 
 from .._errors import GraphError, ShapeError, DTypeError, shape_str
@@ -19,6 +21,8 @@ from .graph import AccumulateGrad, accumulator
 Tensor = None
 make_tensor = None
 sum_to = None
+sum_to_array = None
+ndarray = np.ndarray
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -136,41 +140,49 @@ def _run(roots, keep_graph, create_graph, targets, capture):
     """Execute the graph below ``roots``. ``targets`` (or None: all leaves) maps the (node, output_nr)
     pairs whose gradient is wanted to their tensors; with ``capture`` the gradients are returned instead
     of accumulated into .grad."""
-    table = {}
-    for node, nr, g in roots:
-        _add_grad(table, node, nr, g)
-    deps = _count_dependencies(node for node, _, _ in roots)
+    # Without create_graph the rules need not build a graph, so gradients travel as raw arrays and the
+    # rules of ops declared raw-safe run on NumPy directly (the hot path); Tensors appear only at the ends.
+    raw = not create_graph
     target_nodes = None if targets is None else {node for node, _ in targets}
-    needed = None if targets is None else _needed(deps, target_nodes, [n for n, _, _ in roots])
-    ready = [node for node, _, _ in roots if deps[node] == 0]
-    ready = list(dict.fromkeys(ready))
+    needed = None if targets is None else _needed(target_nodes, [node for node, _, _ in roots])
+    # `table` holds the gradient summed so far for each node that has received one; `ready` is a heap
+    # of those nodes by descending seq. A node is popped only after every node made later (so every
+    # node that could still send it a gradient) has run: its gradient is then complete.
+    table = {}
+    ready = []
+    for node, nr, g in roots:
+        if node not in table:
+            heappush(ready, (-node.seq, node))
+        _add_grad(table, node, nr, g._data if raw else g)
     captured = {}
     previous = _grad_state.enabled, _grad_state.in_backward
     _grad_state.enabled, _grad_state.in_backward = create_graph, True
     try:
         while ready:
-            node = ready.pop()
-            g = table.pop(node, None)
+            node = heappop(ready)[1]
+            g = table.pop(node)
             if node.extras is not None and g is not None:
-                g = _run_prehooks(node, g)
-            if isinstance(node, AccumulateGrad):
+                g = _as_arrays(_run_prehooks(node, _as_tensors(g, raw)), raw)
+            if node.__class__ is AccumulateGrad:
                 if g is not None and (target_nodes is None or node in target_nodes):
-                    g = _leaf_hooks(node.variable, g)
+                    g = _leaf_hooks(node.variable, _as_tensors(g, raw))
                     if capture:
                         captured[(node, 0)] = g
                     else:
                         accumulate_into(node.variable, g, create_graph)
                 continue
             if target_nodes is not None and node in target_nodes and g is not None:
-                _deliver(targets, captured, node, g, capture, create_graph)
+                _deliver(targets, captured, node, _as_tensors(g, raw), capture, create_graph)
             edges = node.next
             if g is None:
                 grads = [None] * len(edges)
             else:
-                wanted = [e is not None and (needed is None or e[0] in needed) for e in edges]
-                grads = node.backward_grads(g, wanted)
+                # `wanted` is per input; the edge tuple itself serves when every input with an edge is wanted.
+                wanted = edges if needed is None else [e is not None and e[0] in needed for e in edges]
                 if anomaly.enabled:
-                    anomaly.check_grads(node, grads)
+                    grads = anomaly.checked_step(node, g, wanted, raw)  # NaN checks, forward traceback on errors
+                else:
+                    grads = node.backward_raw(g, wanted) if raw else node.backward_grads(g, wanted)
                 if not keep_graph:
                     node.release()
             for edge, ig in zip(edges, grads):
@@ -180,52 +192,38 @@ def _run(roots, keep_graph, create_graph, targets, capture):
                 if needed is not None and target not in needed:
                     continue
                 if ig is not None:
-                    _add_grad(table, target, nr, _fit(ig, node, target, nr))
-                left = deps[target] - 1
-                deps[target] = left
-                if left == 0:
-                    ready.append(target)
+                    # Fast path: an array already of the input's shape and dtype; else _fit sums it down.
+                    if not (raw and nr == 0 and ig.__class__ is ndarray and ig.shape == target.shape
+                            and ig.dtype == target.dtype):
+                        ig = _fit_array(ig, node, target, nr) if raw else _fit(ig, node, target, nr)
+                    if target.n_outputs == 1:
+                        current = table.get(target)
+                        if current is None:
+                            table[target] = ig
+                            heappush(ready, (-target.seq, target))
+                        else:
+                            table[target] = current + ig
+                    else:
+                        if target not in table:
+                            heappush(ready, (-target.seq, target))
+                        _add_grad(table, target, nr, ig)
     finally:
         _grad_state.enabled, _grad_state.in_backward = previous
     return captured
 
 
-def _count_dependencies(root_nodes):
-    deps = {}
-    stack = []
-    for node in root_nodes:
-        if node not in deps:
-            deps[node] = 0
-            stack.append(node)
+def _needed(target_nodes, root_nodes):
+    """Nodes from which a target can be reached: only they run (grad() does no work it throws away)."""
+    reachable = {}
+    stack = list(root_nodes)
     while stack:
         node = stack.pop()
-        for edge in node.next:
-            if edge is None:
-                continue
-            target = edge[0]
-            count = deps.get(target)
-            if count is None:
-                deps[target] = 1
-                stack.append(target)
-            else:
-                deps[target] = count + 1
-    return deps
-
-
-def _needed(deps, target_nodes, root_nodes):
-    """Nodes from which a target can be reached: only they run (grad() does no work it throws away)."""
-    remaining = dict(deps)
-    order = [node for node in dict.fromkeys(root_nodes) if remaining[node] == 0]
-    i = 0
-    while i < len(order):
-        for edge in order[i].next:
-            if edge is not None:
-                remaining[edge[0]] -= 1
-                if remaining[edge[0]] == 0:
-                    order.append(edge[0])
-        i += 1
+        if node in reachable:
+            continue
+        reachable[node] = None
+        stack.extend(edge[0] for edge in node.next if edge is not None)
     needed = set()
-    for node in reversed(order):
+    for node in sorted(reachable, key=lambda n: n.seq):  # inputs before the nodes that use them
         if node in target_nodes or any(e is not None and e[0] in needed for e in node.next):
             needed.add(node)
     return needed
@@ -254,6 +252,38 @@ def _fit(g, node, target, nr):
     if g._data.dtype != dtype:
         g = g.to(dtype) if g._rg else make_tensor(g._data.astype(dtype))
     return g
+
+
+def _fit_array(g, node, target, nr):
+    """_fit for raw arrays (NumPy turns 0-d results into scalars: make them arrays again)."""
+    if g.__class__ is not ndarray:
+        g = np.asarray(g)
+    shape, dtype = (target.shape, target.dtype) if nr == 0 else target.output_meta(nr)
+    if g.shape != shape:
+        if not _sums_to(g.shape, shape):
+            raise ShapeError(f"Function {node.name()} returned an invalid gradient - got {shape_str(g.shape)} "
+                             f"but expected shape compatible with {shape_str(shape)}")
+        g = sum_to_array(g, shape)
+    if g.dtype != dtype:
+        g = g.astype(dtype)
+    return g
+
+
+def _as_tensors(g, raw):
+    """Hooks and callers see Tensors; in raw mode wrap the arrays (a list for multi-output nodes)."""
+    if not raw:
+        return g
+    if g.__class__ is list:
+        return [None if x is None else make_tensor(np.asarray(x)) for x in g]
+    return make_tensor(np.asarray(g))
+
+
+def _as_arrays(g, raw):
+    if not raw:
+        return g
+    if g.__class__ is list:
+        return [None if x is None else x._data for x in g]
+    return g._data
 
 
 def _sums_to(grad_shape, shape):

@@ -4,7 +4,10 @@ A node is one recorded operation. ``node.next`` holds one edge per input, ``(tar
 or None where that input needs no gradient; leaves that require grad are reached through an
 ``AccumulateGrad`` node, as in PyTorch, so the engine only ever walks nodes.
 """
+import itertools
 import weakref
+
+from numpy import asarray, ndarray
 
 from .._errors import GraphError, shape_str
 
@@ -24,7 +27,9 @@ class Node:
 
     # `extras` is None or a NodeExtras: hooks, retained tensors and the anomaly trace are rare,
     # so they cost one slot, not three, on the hot path.
-    __slots__ = ("next", "shape", "dtype", "extras", "__weakref__")
+    # `seq` orders nodes by creation: a node is always made after the nodes of its inputs, so running
+    # nodes from the highest seq down is a topological order (the engine needs no dependency counts).
+    __slots__ = ("next", "shape", "dtype", "extras", "seq", "__weakref__")
     n_outputs = 1
 
     def name(self):
@@ -50,6 +55,15 @@ class Node:
     def release(self):
         """Free what backward needed (called after backward unless retain_graph)."""
 
+    def backward_raw(self, grad, wanted):
+        """backward_grads on raw arrays: the engine's mode when the backward pass builds no graph.
+        Nodes whose rules can run on arrays override this; the rest run their Tensor rules here."""
+        if self.n_outputs == 1:
+            grad = make_tensor(grad if grad.__class__ is ndarray else asarray(grad))  # 0-d sums are NumPy scalars
+        else:
+            grad = [None if g is None else make_tensor(g if g.__class__ is ndarray else asarray(g)) for g in grad]
+        return [None if g is None else g._data for g in self.backward_grads(grad, wanted)]
+
     def output_meta(self, output_nr):
         """(shape, dtype) of output ``output_nr``: what a gradient arriving there must look like."""
         return self.shape, self.dtype
@@ -71,31 +85,67 @@ class OpNode(Node):
     """A node made by a registered op. Each op gets a subclass named after it (AddBackward0, …)."""
 
     # `op` is a class attribute of each op's subclass, so it costs nothing per node.
-    __slots__ = ("saved", "params", "out_data", "out_version", "saved_versions")
+    __slots__ = ("saved", "arrays", "params", "out_data", "out_version", "saved_versions")
     op = None
 
     def release(self):
         if self.op.saves_tensors:
             self.saved = None
+            self.arrays = None
             self.out_data = None
 
     def backward_grads(self, grad, wanted):
+        out, saved = self._unpack(raw=False)
+        return self._call_rules(grad, out, saved, wanted)
+
+    def backward_raw(self, grad, wanted):
+        op = self.op
+        if not op.raw:
+            return Node.backward_raw(self, grad, wanted)
+        # The hot path of backward(): kept flat (no helper calls) on purpose.
+        arrays = self.arrays
+        if arrays is None:
+            raise GraphError(f"{self.name()}: {FREED_MESSAGE}")
+        if op.saves_any:
+            check_versions(self, self.saved)
+        out = None
+        if op.saves_out:
+            if self.out_version[0] != 0:
+                raise GraphError(modified_message(self, "its output", self.out_data, self.out_version))
+            out = self.out_data
+        params = self.params
+        return [rule(grad, out, *arrays, **params) if want else None for rule, want in zip(op.vjps, wanted)]
+
+    def _unpack(self, raw):
+        """The op's output and saved inputs for the rules, after checking they are still intact.
+        ``raw``: as arrays (rules of ops declared ``raw=True`` give the same results on arrays)."""
         op = self.op
         saved = self.saved
         if saved is None:
             raise GraphError(f"{self.name()}: {FREED_MESSAGE}")
         if op.saves_any:
             check_versions(self, saved)
+            if raw:
+                saved = self.arrays
         out = None
         if op.saves_out:
             if self.out_version[0] != 0:
                 raise GraphError(modified_message(self, "its output", self.out_data, self.out_version))
-            out = make_tensor(self.out_data, self, True)
+            out = self.out_data if raw else make_tensor(self.out_data, self, True)
+        return out, saved
+
+    def _call_rules(self, grad, out, saved, wanted):
+        op = self.op
         params = self.params
         if op.varargs:
             rule = op.vjps[0]
             return [rule(grad, out, *saved, index=i, **params) if want else None for i, want in enumerate(wanted)]
         return [rule(grad, out, *saved, **params) if want else None for rule, want in zip(op.vjps, wanted)]
+
+    def saved_what(self, position):
+        """How errors name saved tensor ``position`` (check_versions)."""
+        names = self.op.arg_names
+        return f"input '{names[min(position, len(names) - 1)]}'"
 
     @property
     def saved_tensors(self):
@@ -112,12 +162,17 @@ class AccumulateGrad(Node):
     def __init__(self, variable):
         self.next = ()
         self.extras = None
+        self.seq = next_seq()
         self.variable = variable
         self.shape = variable.shape
         self.dtype = variable._data.dtype
 
     def output_meta(self, output_nr):
         return self.variable.shape, self.variable._data.dtype
+
+
+# The next sequence number for a node; call it after the node's edges exist (see Node.seq).
+next_seq = itertools.count().__next__
 
 
 def accumulator(leaf):
@@ -131,12 +186,14 @@ def accumulator(leaf):
 
 
 def check_versions(node, saved):
+    """Raise if a saved tensor was changed in place after it was saved (its version moved on)."""
     expected = node.saved_versions
+    if expected is None and all(getattr(x, "_vc", None) is None for x in saved):
+        return  # nothing saved has ever been changed in place: the common case
     for position, tensor in enumerate(saved):
         counter = getattr(tensor, "_vc", None)
         if counter is not None and counter[0] != (expected[position] if expected else 0):
-            name = node.op.arg_names[min(position, len(node.op.arg_names) - 1)]
-            raise GraphError(modified_message(node, f"input '{name}'", tensor._data, counter,
+            raise GraphError(modified_message(node, node.saved_what(position), tensor._data, counter,
                                               expected[position] if expected else 0))
 
 

@@ -25,9 +25,10 @@ import inspect
 import numpy as np
 
 from .._backend import xp, ndarray
+from .._errors import DTypeError, ShapeError, shape_str
 from .._tensor import Tensor, make_tensor, NO_GRAD_META
 from ..autograd import anomaly, grad_mode
-from ..autograd.graph import OpNode, accumulator
+from ..autograd.graph import OpNode, accumulator, next_seq
 
 REGISTRY = {}
 _grad_state = grad_mode.state
@@ -39,7 +40,7 @@ _generic = np.generic
 class Op:
     """A registered primitive. Calling it applies it: ``op(*inputs, **params)``."""
 
-    def __init__(self, name, forward, vjp, jvp, display, samples, view, saves, nondiff):
+    def __init__(self, name, forward, vjp, jvp, display, samples, view, saves, nondiff, raw):
         self.name = name
         self.forward = forward
         self.display = display or _display_name(name)
@@ -57,6 +58,7 @@ class Op:
         self.jvp = jvp
         self.samples = list(samples or ())
         self.is_view = view
+        self.raw = raw
         read, meta_read = _names_read([rule for rule in self.vjps if rule is not None])
         if saves is not None:
             read = set(saves)
@@ -66,6 +68,7 @@ class Op:
         self.saves_any = any(self.saves) or any(self.meta_only)
         self.saves_tensors = any(self.saves) or self.saves_out  # what backward must free
         self.saves_all = all(self.saves)
+        self.nothing_saved = (None,) * len(self.arg_names)
         self.node_class = type(self.display, (OpNode,), {"__slots__": (), "op": self})
 
     def __call__(self, *inputs, **params):
@@ -83,24 +86,35 @@ class Op:
         return self.jvp[self.arg_names[min(position, len(self.arg_names) - 1)]]
 
 
-def defop(name, forward, vjp, jvp, display=None, samples=(), view=False, saves=None, nondiff=None):
+def defop(name, forward, vjp, jvp, display=None, samples=(), view=False, saves=None, nondiff=None, raw=False):
     """Declare a primitive. See the module docstring; ``view`` marks ops whose output may share memory
     with their first input, ``saves`` overrides the inputs read off the rules, ``nondiff`` explains
-    (for error messages) why inputs without a rule get no gradient."""
+    (for error messages) why inputs without a rule get no gradient. ``raw=True`` promises the VJP rules
+    give the same result when called with NumPy arrays instead of Tensors (they use only arithmetic,
+    comparisons and chainrule functions, no Tensor methods); the engine then runs them on arrays when
+    no graph of the backward pass is needed, and the registry test checks the promise."""
     if name in REGISTRY:
         raise ValueError(f"op {name!r} is registered twice")
-    op = Op(name, forward, vjp, jvp, display, samples, view, saves, nondiff)
+    op = Op(name, forward, vjp, jvp, display, samples, view, saves, nondiff, raw)
     REGISTRY[name] = op
     return op
 
 
 class S:
     """One sample call of an op for the tests: inputs (a shape means a random float64 tensor that
-    requires grad; see ``arg``) and parameters."""
+    requires grad; see ``arg``) and parameters. ``order`` is the highest derivative order finite
+    differences can check at the sample: 2, or 1 for a sample put on a kink on purpose (a tie of max),
+    where the gradient is a convention (``S(...).first_order_only()``)."""
+
+    order = 2
 
     def __init__(self, *inputs, **params):
         self.inputs = inputs
         self.params = params
+
+    def first_order_only(self):
+        self.order = 1
+        return self
 
     def __repr__(self):
         parts = [repr(i) for i in self.inputs] + [f"{k}={v!r}" for k, v in self.params.items()]
@@ -148,10 +162,13 @@ def make_sample_inputs(sample, rng):
 def apply(op, *inputs, **params):
     """Run ``op`` forward on the inputs' arrays and, if recording, attach a node to the result."""
     arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
-    out = op.forward(xp, *arrays, **params)
+    try:
+        out = op.forward(xp, *arrays, **params)
+    except (ValueError, TypeError) as error:
+        raise _forward_error(op, arrays, error) from None
     if out.__class__ is not ndarray:
         out = _as_array(out)
-    if out.dtype is _F64:
+    if out.dtype is _F64 and "dtype" not in params:  # an explicit dtype (cast to float64) is kept
         out = _keep_float32(out, arrays)
     for x in inputs:
         if isinstance(x, Tensor) and x._rg:
@@ -168,14 +185,21 @@ def apply(op, *inputs, **params):
 
 def apply1(op, x):
     """apply() for a one-input op without parameters (exp, neg, …): the common case, kept short."""
-    out = op.forward(xp, x._data)
+    try:
+        data = x._data
+    except AttributeError:
+        return _on_array(op, x)
+    try:
+        out = op.forward(xp, data)
+    except (ValueError, TypeError) as error:
+        raise _forward_error(op, (data,), error) from None
     if out.__class__ is not ndarray:
         out = _as_array(out)
-    if out.dtype is _F64 and x._data.dtype is not _F64:
+    if out.dtype is _F64 and data.dtype is not _F64:
         out = out.astype(np.float32)
     if x._rg:
         if _grad_state.enabled:
-            return _record(op, (x,), _NO_PARAMS, out)
+            return _record(op, (x,), _NO_PARAMS, out, (data,))
         return _unrecorded(out)
     return make_tensor(out)
 
@@ -194,19 +218,59 @@ def apply2(op, a, b):
     else:
         b_data = b
         b_rg = False
-    out = op.forward(xp, a_data, b_data)
+    try:
+        out = op.forward(xp, a_data, b_data)
+    except (ValueError, TypeError) as error:
+        raise _forward_error(op, (a_data, b_data), error) from None
     if out.__class__ is not ndarray:
         out = _as_array(out)
     if out.dtype is _F64:
         out = _keep_float32(out, (a_data, b_data))
     if a_rg or b_rg:
         if _grad_state.enabled:
-            return _record(op, (a, b), _NO_PARAMS, out)
+            return _record(op, (a, b), _NO_PARAMS, out, (a_data, b_data))
         return _unrecorded(out)
     return make_tensor(out)
 
 
 _NO_PARAMS = {}
+
+
+def _on_array(op, x):
+    """An op applied to a NumPy array gives a NumPy array: this is how raw-safe rules run on arrays."""
+    if isinstance(x, (ndarray, _generic)):
+        return op.forward(xp, x)
+    raise TypeError(f"{op.name}(): argument 'input' must be a Tensor, not {type(x).__name__}")
+
+
+def _forward_error(op, arrays, error):
+    """A NumPy error from ``op.forward`` as a chainrule error that names the op and its inputs (only ever
+    called after a failure, so the hot path pays nothing). ShapeError/DTypeError are ValueError/TypeError
+    and RuntimeError alike, so both PyTorch-style and NumPy-style ``except`` clauses catch them."""
+    if isinstance(error, RuntimeError):  # already a chainrule error (ShapeError, DTypeError): keep it
+        return error
+    reason = str(error).strip()
+    if isinstance(error, TypeError):
+        dtypes = " and ".join(_describe_dtype(a) for a in arrays)
+        return DTypeError(f"{op.name}: cannot be applied to inputs of dtype {dtypes} (NumPy: {reason}); convert "
+                          "the inputs to a common dtype first, e.g. with .float() or .to(dtype)")
+    shapes = " and ".join(_describe_shape(a) for a in arrays)
+    if "broadcast" in reason:
+        hint = ("sizes must match or be 1 in each dimension, aligned from the right; reshape/unsqueeze an input "
+                "or expand it explicitly")
+    else:
+        hint = "check the shapes of the inputs"
+    return ShapeError(f"{op.name}: inputs of shape {shapes} do not fit (NumPy: {reason}); {hint}")
+
+
+def _describe_shape(a):
+    return shape_str(a.shape) if isinstance(a, (ndarray, _generic)) else f"{type(a).__name__} {a!r}"
+
+
+def _describe_dtype(a):
+    if isinstance(a, (ndarray, _generic)):
+        return str(a.dtype)
+    return type(a).__name__
 
 
 def _unrecorded(out):
@@ -218,7 +282,8 @@ def _unrecorded(out):
     return result
 
 
-def _record(op, inputs, params, out):
+def _record(op, inputs, params, out, arrays=None):
+    """Attach a node to the result: edges to the inputs' nodes, what the rules need, the output's meta."""
     node = op.node_class()
     edges = []
     for x, differentiable in zip(inputs, op.differentiable if not op.varargs else _repeat_true(inputs)):
@@ -228,19 +293,26 @@ def _record(op, inputs, params, out):
         else:
             edges.append(None)
     node.next = tuple(edges)
+    node.seq = next_seq()  # after the edges: see graph.Node.seq
     node.shape = out.shape
     node.dtype = out.dtype
     node.extras = None
     node.params = params
     if op.saves_all or (op.varargs and op.saves_any):
-        node.saved = inputs
-        node.saved_versions = _versions(inputs)
+        saved = inputs
     elif op.saves_any:
-        node.saved = _partial_save(op, inputs)
-        node.saved_versions = _versions(node.saved)
+        saved = _partial_save(op, inputs)
     else:
-        node.saved = (None,) * len(inputs)
-        node.saved_versions = None
+        saved = op.nothing_saved if not op.varargs else (None,) * len(inputs)
+    node.saved = saved
+    node.saved_versions = _versions(saved) if op.saves_any else None
+    if op.raw:  # the raw-mode backward reads arrays directly
+        if saved is inputs and arrays is not None:
+            node.arrays = arrays
+        elif op.saves_any:
+            node.arrays = tuple(getattr(x, "_data", x) for x in saved)
+        else:
+            node.arrays = saved  # all None
     result = make_tensor(out, node, True)
     if op.saves_out:
         node.out_data = out
@@ -271,14 +343,11 @@ class TensorMeta:
 
 def _versions(saved):
     """The version of each saved tensor, or None when all are at version 0 (the common case)."""
-    versions = None
-    for position, x in enumerate(saved):
+    for x in saved:
         counter = getattr(x, "_vc", None)
         if counter is not None and counter[0]:
-            if versions is None:
-                versions = [0] * len(saved)
-            versions[position] = counter[0]
-    return versions
+            return [getattr(t, "_vc", None)[0] if getattr(t, "_vc", None) is not None else 0 for t in saved]
+    return None
 
 
 def _repeat_true(inputs):

@@ -17,67 +17,70 @@ BINARY_SAMPLES = [S((3, 4), (3, 4)), S((3, 1), (1, 4)), S((2, 3, 4), (4,)), S(()
 
 ADD = defop("add", lambda xp, a, b: a + b,
             vjp={"a": lambda g, out, a, b: g, "b": lambda g, out, a, b: g},
-            jvp="linear", display="AddBackward0", samples=BINARY_SAMPLES)
+            jvp="linear", display="AddBackward0", raw=True, samples=BINARY_SAMPLES)
 SUB = defop("sub", lambda xp, a, b: a - b,
             vjp={"a": lambda g, out, a, b: g, "b": lambda g, out, a, b: -g},
-            jvp="linear", display="SubBackward0", samples=BINARY_SAMPLES)
+            jvp="linear", display="SubBackward0", raw=True, samples=BINARY_SAMPLES)
 MUL = defop("mul", lambda xp, a, b: a * b,
             vjp={"a": lambda g, out, a, b: g * b, "b": lambda g, out, a, b: g * a},
-            jvp="elementwise", display="MulBackward0", samples=BINARY_SAMPLES)
+            jvp="elementwise", display="MulBackward0", raw=True, samples=BINARY_SAMPLES)
 DIV = defop("div", lambda xp, a, b: a / b,
             vjp={"a": lambda g, out, a, b: g / b, "b": lambda g, out, a, b: -g * a / (b * b)},
-            jvp="elementwise", display="DivBackward0",
+            jvp="elementwise", display="DivBackward0", raw=True,
             samples=[S((3, 4), POS), S((3, 1), arg((4,), 0.5, 2.0)), S((3,), 2.5), S(1.5, POS)])
 NEG = defop("neg", lambda xp, x: -x, vjp={"x": lambda g, out, x: -g},
-            jvp="linear", display="NegBackward0", samples=[S((3, 4)), S(())])
+            jvp="linear", display="NegBackward0", raw=True, samples=[S((3, 4)), S(())])
 
 # x ** c (c a number), x ** y (both tensors), c ** x: PyTorch's PowBackward0, 1 and 2.
 POW_SCALAR = defop("pow_scalar", lambda xp, x, *, exponent: x ** exponent,
                    vjp={"x": lambda g, out, x, *, exponent:
                         g * (exponent * x ** (exponent - 1)) if exponent != 0 else g * 0},
-                   jvp="elementwise", display="PowBackward0",
+                   jvp="elementwise", display="PowBackward0", raw=True,
                    samples=[S((3, 4), exponent=2), S((3,), exponent=3), S(POS, exponent=0.5),
                             S(POS, exponent=-1.5), S((2,), exponent=0), S((3,), exponent=1)])
 POW = defop("pow", lambda xp, a, b: a ** b,
             vjp={"a": lambda g, out, a, b: g * b * a ** (b - 1),
                  "b": lambda g, out, a, b: g * out * log(a)},
-            jvp="elementwise", display="PowBackward1",
+            jvp="elementwise", display="PowBackward1", raw=True,
             samples=[S(POS, (3, 4)), S(arg((3, 1), 0.5, 2.0), (4,))])
 RPOW = defop("rpow", lambda xp, x, *, base: base ** x,
              vjp={"x": lambda g, out, x, *, base: g * out * math.log(base)},
-             jvp="elementwise", display="PowBackward2", samples=[S((3, 4), base=2.0), S((3,), base=0.5)])
+             jvp="elementwise", display="PowBackward2", raw=True, samples=[S((3, 4), base=2.0), S((3,), base=0.5)])
 
 EXP = defop("exp", lambda xp, x: xp.exp(x), vjp={"x": lambda g, out, x: g * out},
-            jvp="elementwise", display="ExpBackward0", samples=[S((3, 4)), S(())])
+            jvp="elementwise", display="ExpBackward0", raw=True, samples=[S((3, 4)), S(())])
 LOG = defop("log", lambda xp, x: xp.log(x), vjp={"x": lambda g, out, x: g / x},
-            jvp="elementwise", display="LogBackward0", samples=[S(POS), S(arg((), 0.5, 2.0))])
+            jvp="elementwise", display="LogBackward0", raw=True, samples=[S(POS), S(arg((), 0.5, 2.0))])
 SQRT = defop("sqrt", lambda xp, x: xp.sqrt(x), vjp={"x": lambda g, out, x: g / (2 * out)},
-             jvp="elementwise", display="SqrtBackward0", samples=[S(POS)])
+             jvp="elementwise", display="SqrtBackward0", raw=True, samples=[S(POS), S(arg((), 0.5, 2.0))])
 SIN = defop("sin", lambda xp, x: xp.sin(x), vjp={"x": lambda g, out, x: g * cos(x)},
-            jvp="elementwise", display="SinBackward0", samples=[S((3, 4))])
+            jvp="elementwise", display="SinBackward0", raw=True, samples=[S((3, 4)), S(())])
 COS = defop("cos", lambda xp, x: xp.cos(x), vjp={"x": lambda g, out, x: -g * sin(x)},
-            jvp="elementwise", display="CosBackward0", samples=[S((3, 4))])
+            jvp="elementwise", display="CosBackward0", raw=True, samples=[S((3, 4)), S(())])
 TANH = defop("tanh", lambda xp, x: xp.tanh(x), vjp={"x": lambda g, out, x: g * (1 - out * out)},
-             jvp="elementwise", display="TanhBackward0", samples=[S((3, 4))])
+             jvp="elementwise", display="TanhBackward0", raw=True, samples=[S((3, 4)), S(())])
 SIGMOID = defop("sigmoid", lambda xp, x: _sigmoid(xp, x), vjp={"x": lambda g, out, x: g * out * (1 - out)},
-                jvp="elementwise", display="SigmoidBackward0", samples=[S((3, 4)), S(arg((5,), -30, 30))])
+                jvp="elementwise", display="SigmoidBackward0", raw=True, samples=[S((3, 4)), S(arg((5,), -30, 30))])
 RELU = defop("relu", lambda xp, x: xp.maximum(x, 0), vjp={"x": lambda g, out, x: g * (out > 0)},
-             jvp="elementwise", display="ReluBackward0", samples=[S(arg((3, 4), distinct=True))])
+             jvp="elementwise", display="ReluBackward0", raw=True,
+             samples=[S(arg((3, 4), distinct=True)), S(arg((5,), distinct=True))])
 ABS = defop("abs", lambda xp, x: xp.abs(x), vjp={"x": lambda g, out, x: g * sign(x)},
-            jvp="elementwise", display="AbsBackward0", samples=[S(arg((3, 4), distinct=True))])
+            jvp="elementwise", display="AbsBackward0", raw=True,
+            samples=[S(arg((3, 4), distinct=True)), S(arg((5,), distinct=True))])
 
 SIGN = defop("sign", lambda xp, x: xp.sign(x), vjp={"x": lambda g, out, x: g * 0},
-             jvp="elementwise", display="SignBackward0", samples=[S(arg((3, 4), distinct=True))])
+             jvp="elementwise", display="SignBackward0", raw=True,
+             samples=[S(arg((3, 4), distinct=True)), S(arg((5,), distinct=True))])
 
 WHERE = defop("where", lambda xp, condition, a, b: xp.where(condition, a, b),
               vjp={"a": lambda g, out, condition, a, b: where(condition, g, 0.0),
                    "b": lambda g, out, condition, a, b: where(condition, 0.0, g)},
-              jvp="linear", display="WhereBackward0", nondiff="the condition is boolean",
+              jvp="linear", display="WhereBackward0", raw=True, nondiff="the condition is boolean",
               samples=[S(arg(value=[[True, False, True, False]] * 3), (3, 4), (3, 4)),
                        S(arg(value=[True, False, True]), (2, 3), (3,)), S(arg(value=[True, False]), (2,), 0.5)])
 CLAMP = defop("clamp", lambda xp, x, *, min, max: xp.clip(x, min, max),
               vjp={"x": lambda g, out, x, *, min, max: g * _inside(x, min, max)},
-              jvp="elementwise", display="ClampBackward1",
+              jvp="elementwise", display="ClampBackward1", raw=True,
               samples=[S(arg((3, 4), distinct=True), min=-0.3, max=0.4), S(arg((5,), distinct=True), min=0.1, max=None),
                        S(arg((5,), distinct=True), min=None, max=-0.2)])
 
@@ -189,6 +192,8 @@ def sign(input):
 
 
 def where(condition, input, other):
+    if not any(isinstance(v, Tensor) for v in (condition, input, other)):
+        return np.where(condition, input, other)  # all arrays: a raw-safe rule running on arrays
     if not isinstance(condition, Tensor):
         condition = make_tensor(np.asarray(condition, dtype=bool))
     elif condition._data.dtype != np.bool_:

@@ -37,7 +37,7 @@ INDEX_SCATTER = defop("index_scatter", _scatter_forward,
                       vjp={"g": lambda gg, out, g, *, shape, index: gg[index]}, jvp="linear",
                       display="IndexScatterBackward0",
                       samples=[S((3,), shape=(5,), index=np.array([0, 2, 2])), S((2, 5), shape=(4, 5), index=slice(1, 3)),
-                               S((3,), shape=(2, 3), index=np.array([[True, False, True], [False, False, False]]))])
+                               S((2,), shape=(2, 3), index=np.array([[True, False, True], [False, False, False]]))])
 
 
 def _put_forward(xp, x, v, *, index):

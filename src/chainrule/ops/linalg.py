@@ -15,10 +15,10 @@ def _matmul_vjp_a(g, out, a, b):
 
 
 def _matmul_vjp_b(g, out, a, b):
+    if b.ndim == 1:  # first, so that g is at least 1-D below (1-D @ 1-D gives a 0-d g)
+        g = g.unsqueeze(-1)
     if a.ndim == 1:  # out = a @ b drops a's row dim; put it back on g and a
         g, a = g.unsqueeze(-2), a.unsqueeze(-2)
-    if b.ndim == 1:
-        g = g.unsqueeze(-1)
     grad = a.transpose(-1, -2) @ g
     return grad.squeeze(-1) if b.ndim == 1 else grad
 

@@ -75,9 +75,11 @@ def _extreme_dim_jvp(t, out, x, *, dim, keepdim, pick):
 
 
 MAX_ALL = defop("max", lambda xp, x: xp.max(x), vjp={"x": _extreme_all_vjp}, jvp={"x": _extreme_all_jvp},
-                display="MaxBackward1", samples=[S(arg((3, 4), distinct=True)), S(arg(value=[1.0, 3.0, 3.0, 2.0]))])
+                display="MaxBackward1", raw=True,
+                samples=[S(arg((3, 4), distinct=True)), S(arg(value=[1.0, 3.0, 3.0, 2.0])).first_order_only()])
 MIN_ALL = defop("min", lambda xp, x: xp.min(x), vjp={"x": _extreme_all_vjp}, jvp={"x": _extreme_all_jvp},
-                display="MinBackward1", samples=[S(arg((3, 4), distinct=True)), S(arg(value=[1.0, 0.5, 0.5]))])
+                display="MinBackward1", raw=True,
+                samples=[S(arg((3, 4), distinct=True)), S(arg(value=[1.0, 0.5, 0.5])).first_order_only()])
 MAX_DIM = defop("max_dim", lambda xp, x, *, dim, keepdim, pick: xp.max(x, axis=dim, keepdims=keepdim),
                 vjp={"x": _extreme_dim_vjp}, jvp={"x": _extreme_dim_jvp}, display="MaxBackward0",
                 samples=[S(*s.inputs, **s.params, pick="max") for s in DIM_SAMPLES])
@@ -152,6 +154,11 @@ def max(input, dim=None, keepdim=False):
 def min(input, dim=None, keepdim=False):
     """min(x): the smallest element; min(x, dim): (values, indices) along dim."""
     return _extreme("min", MIN_ALL, MIN_DIM, input, dim, keepdim)
+
+
+def sum_to_array(array, shape):
+    """sum_to on a raw array (the engine's raw-mode backward)."""
+    return _sum_to_forward(np, array, shape=shape)
 
 
 def sum_to(input, shape):
