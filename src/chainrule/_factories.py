@@ -43,7 +43,9 @@ def ones(*size, dtype=None, device=None, requires_grad=False):
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False):
-    return _finish(np.empty(_check_sizes("empty", as_shape("empty", size))), dtype, requires_grad)
+    # Allocate in the target dtype: casting uninitialised float64 memory to float32 can warn about overflow.
+    target = _dtype.to_numpy_dtype(dtype if dtype is not None else _dtype.float32)
+    return _finish(np.empty(_check_sizes("empty", as_shape("empty", size)), dtype=target), dtype, requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):

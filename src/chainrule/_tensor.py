@@ -442,6 +442,7 @@ class Tensor:
         return self
 
     def _bump_version(self, name):
+        _graph.inplace_count[0] += 1
         if self._vc is None:
             self._vc = [1, name]
         else:

@@ -131,8 +131,11 @@ def _why_no_grad(tensor):
     cut = tensor._cut
     if cut is not None:
         return cut
-    return ("it is a leaf created with requires_grad=False; call .requires_grad_() on it (or on the inputs it "
-            "was computed from) before the operations you want to differentiate.")
+    return ("it is a leaf created with requires_grad=False, or was computed only from tensors that do not require "
+            "grad; call .requires_grad_() on it (or on the inputs it was computed from) before the operations you "
+            "want to differentiate. If an input did require grad, the graph was cut on the way: inside no_grad() "
+            "(or inference_mode()), by .detach(), or by a non-differentiable op (argmax/argmin, a comparison, an "
+            "integer cast).")
 
 
 # ------------------------------------------------------------------------------------------ the run
@@ -146,8 +149,9 @@ def _run(roots, keep_graph, create_graph, targets, capture):
     target_nodes = None if targets is None else {node for node, _ in targets}
     needed = None if targets is None else _needed(target_nodes, [node for node, _, _ in roots])
     # `table` holds the gradient summed so far for each node that has received one; `ready` is a heap
-    # of those nodes by descending seq. A node is popped only after every node made later (so every
-    # node that could still send it a gradient) has run: its gradient is then complete.
+    # of those nodes by descending seq (plus one `candidate` kept out of the heap, so a chain costs no
+    # heap operations). A node runs only after every pending node made later (so every node that could
+    # still send it a gradient) has run: its gradient is then complete.
     table = {}
     ready = []
     for node, nr, g in roots:
@@ -158,8 +162,19 @@ def _run(roots, keep_graph, create_graph, targets, capture):
     previous = _grad_state.enabled, _grad_state.in_backward
     _grad_state.enabled, _grad_state.in_backward = create_graph, True
     try:
-        while ready:
-            node = heappop(ready)[1]
+        candidate = None  # a node that may run next without going through the heap (chains)
+        while True:
+            if candidate is not None:
+                if ready and -ready[0][0] > candidate.seq:  # a later-made node is pending: it goes first
+                    heappush(ready, (-candidate.seq, candidate))
+                    node = heappop(ready)[1]
+                else:
+                    node = candidate
+                candidate = None
+            elif ready:
+                node = heappop(ready)[1]
+            else:
+                break
             g = table.pop(node)
             if node.extras is not None and g is not None:
                 g = _as_arrays(_run_prehooks(node, _as_tensors(g, raw)), raw)
@@ -183,7 +198,7 @@ def _run(roots, keep_graph, create_graph, targets, capture):
                     grads = anomaly.checked_step(node, g, wanted, raw)  # NaN checks, forward traceback on errors
                 else:
                     grads = node.backward_raw(g, wanted) if raw else node.backward_grads(g, wanted)
-                if not keep_graph:
+                if not keep_graph and node.frees:
                     node.release()
             for edge, ig in zip(edges, grads):
                 if edge is None:
@@ -200,7 +215,13 @@ def _run(roots, keep_graph, create_graph, targets, capture):
                         current = table.get(target)
                         if current is None:
                             table[target] = ig
-                            heappush(ready, (-target.seq, target))
+                            if candidate is None:
+                                candidate = target
+                            elif target.seq > candidate.seq:
+                                heappush(ready, (-candidate.seq, candidate))
+                                candidate = target
+                            else:
+                                heappush(ready, (-target.seq, target))
                         else:
                             table[target] = current + ig
                     else:

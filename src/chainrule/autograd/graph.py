@@ -31,6 +31,7 @@ class Node:
     # nodes from the highest seq down is a topological order (the engine needs no dependency counts).
     __slots__ = ("next", "shape", "dtype", "extras", "seq", "__weakref__")
     n_outputs = 1
+    frees = True  # whether release() has anything to free (the engine skips the call otherwise)
 
     def name(self):
         return type(self).__name__
@@ -85,7 +86,9 @@ class OpNode(Node):
     """A node made by a registered op. Each op gets a subclass named after it (AddBackward0, …)."""
 
     # `op` is a class attribute of each op's subclass, so it costs nothing per node.
-    __slots__ = ("saved", "arrays", "params", "out_data", "out_version", "saved_versions")
+    # `epoch`: inplace_count when the node was made; while it is unchanged nothing can have been changed
+    # in place, and backward skips the per-tensor version checks.
+    __slots__ = ("saved", "arrays", "params", "out_data", "out_version", "saved_versions", "epoch")
     op = None
 
     def release(self):
@@ -106,15 +109,18 @@ class OpNode(Node):
         arrays = self.arrays
         if arrays is None:
             raise GraphError(f"{self.name()}: {FREED_MESSAGE}")
-        if op.saves_any:
-            check_versions(self, self.saved)
-        out = None
-        if op.saves_out:
-            if self.out_version[0] != 0:
-                raise GraphError(modified_message(self, "its output", self.out_data, self.out_version))
-            out = self.out_data
+        if self.epoch != inplace_count[0]:  # something changed in place since: check what was saved
+            self._check_saved()
+        out = self.out_data if op.saves_out else None
         params = self.params
-        return [rule(grad, out, *arrays, **params) if want else None for rule, want in zip(op.vjps, wanted)]
+        vjps = op.vjps
+        if len(vjps) == 2 and not params:  # binary arithmetic: the most common node of all
+            rule_a, rule_b = vjps
+            return [rule_a(grad, out, *arrays) if wanted[0] else None,
+                    rule_b(grad, out, *arrays) if wanted[1] else None]
+        if len(vjps) == 1 and not params:
+            return [vjps[0](grad, out, *arrays) if wanted[0] else None]
+        return [rule(grad, out, *arrays, **params) if want else None for rule, want in zip(vjps, wanted)]
 
     def _unpack(self, raw):
         """The op's output and saved inputs for the rules, after checking they are still intact.
@@ -123,16 +129,21 @@ class OpNode(Node):
         saved = self.saved
         if saved is None:
             raise GraphError(f"{self.name()}: {FREED_MESSAGE}")
-        if op.saves_any:
-            check_versions(self, saved)
-            if raw:
-                saved = self.arrays
+        if self.epoch != inplace_count[0]:
+            self._check_saved()
+        if raw and op.saves_any:
+            saved = self.arrays
         out = None
         if op.saves_out:
-            if self.out_version[0] != 0:
-                raise GraphError(modified_message(self, "its output", self.out_data, self.out_version))
             out = self.out_data if raw else make_tensor(self.out_data, self, True)
         return out, saved
+
+    def _check_saved(self):
+        """Raise if a saved input or the saved output was changed in place after it was saved."""
+        if self.op.saves_any:
+            check_versions(self, self.saved)
+        if self.op.saves_out and self.out_version[0] != 0:
+            raise GraphError(modified_message(self, "its output", self.out_data, self.out_version))
 
     def _call_rules(self, grad, out, saved, wanted):
         op = self.op
@@ -171,6 +182,9 @@ class AccumulateGrad(Node):
         return self.variable.shape, self.variable._data.dtype
 
 
+# How many in-place changes (version bumps) have happened, ever: see OpNode.epoch.
+inplace_count = [0]
+
 # The next sequence number for a node; call it after the node's edges exist (see Node.seq).
 next_seq = itertools.count().__next__
 
@@ -188,8 +202,12 @@ def accumulator(leaf):
 def check_versions(node, saved):
     """Raise if a saved tensor was changed in place after it was saved (its version moved on)."""
     expected = node.saved_versions
-    if expected is None and all(getattr(x, "_vc", None) is None for x in saved):
-        return  # nothing saved has ever been changed in place: the common case
+    if expected is None:
+        for x in saved:
+            if getattr(x, "_vc", None) is not None:
+                break
+        else:
+            return  # nothing saved has ever been changed in place: the common case
     for position, tensor in enumerate(saved):
         counter = getattr(tensor, "_vc", None)
         if counter is not None and counter[0] != (expected[position] if expected else 0):

@@ -28,7 +28,7 @@ from .._backend import xp, ndarray
 from .._errors import DTypeError, ShapeError, shape_str
 from .._tensor import Tensor, make_tensor, NO_GRAD_META
 from ..autograd import anomaly, grad_mode
-from ..autograd.graph import OpNode, accumulator, next_seq
+from ..autograd.graph import OpNode, accumulator, inplace_count, next_seq
 
 REGISTRY = {}
 _grad_state = grad_mode.state
@@ -54,6 +54,7 @@ class Op:
             raise TypeError(f"op {name}: vjp rules for unknown inputs {sorted(unknown)}; inputs are {self.arg_names}")
         self.vjps = tuple(vjp.get(arg) for arg in self.arg_names)
         self.differentiable = tuple(rule is not None for rule in self.vjps)
+        self.all_differentiable = all(self.differentiable) and not self.varargs
         self.nondiff_reason = nondiff
         self.jvp = jvp
         self.samples = list(samples or ())
@@ -69,7 +70,7 @@ class Op:
         self.saves_tensors = any(self.saves) or self.saves_out  # what backward must free
         self.saves_all = all(self.saves)
         self.nothing_saved = (None,) * len(self.arg_names)
-        self.node_class = type(self.display, (OpNode,), {"__slots__": (), "op": self})
+        self.node_class = type(self.display, (OpNode,), {"__slots__": (), "op": self, "frees": self.saves_tensors})
 
     def __call__(self, *inputs, **params):
         return apply(self, *inputs, **params)
@@ -199,7 +200,7 @@ def apply1(op, x):
         out = out.astype(np.float32)
     if x._rg:
         if _grad_state.enabled:
-            return _record(op, (x,), _NO_PARAMS, out, (data,))
+            return _record(op, (x,), _NO_PARAMS, out, (data,), (edge(x),))
         return _unrecorded(out)
     return make_tensor(out)
 
@@ -228,7 +229,8 @@ def apply2(op, a, b):
         out = _keep_float32(out, (a_data, b_data))
     if a_rg or b_rg:
         if _grad_state.enabled:
-            return _record(op, (a, b), _NO_PARAMS, out, (a_data, b_data))
+            return _record(op, (a, b), _NO_PARAMS, out, (a_data, b_data),
+                           (edge(a) if a_rg else None, edge(b) if b_rg else None))
         return _unrecorded(out)
     return make_tensor(out)
 
@@ -282,18 +284,16 @@ def _unrecorded(out):
     return result
 
 
-def _record(op, inputs, params, out, arrays=None):
-    """Attach a node to the result: edges to the inputs' nodes, what the rules need, the output's meta."""
+def _record(op, inputs, params, out, arrays=None, edges=None):
+    """Attach a node to the result: edges to the inputs' nodes, what the rules need, the output's meta.
+    apply1/apply2 pass the ``edges`` they built inline (their ops differentiate every input)."""
     node = op.node_class()
-    edges = []
-    for x, differentiable in zip(inputs, op.differentiable if not op.varargs else _repeat_true(inputs)):
-        if differentiable and isinstance(x, Tensor) and x._rg:
-            fn = x.grad_fn
-            edges.append((fn, x._nr) if fn is not None else (accumulator(x), 0))
-        else:
-            edges.append(None)
-    node.next = tuple(edges)
+    if edges is None or not op.all_differentiable:
+        edges = tuple(edge(x) if differentiable and isinstance(x, Tensor) and x._rg else None
+                      for x, differentiable in zip(inputs, op.differentiable if not op.varargs else _repeat_true(inputs)))
+    node.next = edges
     node.seq = next_seq()  # after the edges: see graph.Node.seq
+    node.epoch = inplace_count[0]
     node.shape = out.shape
     node.dtype = out.dtype
     node.extras = None
@@ -344,10 +344,16 @@ class TensorMeta:
 def _versions(saved):
     """The version of each saved tensor, or None when all are at version 0 (the common case)."""
     for x in saved:
-        counter = getattr(x, "_vc", None)
+        counter = x._vc if x.__class__ is Tensor else getattr(x, "_vc", None)
         if counter is not None and counter[0]:
             return [getattr(t, "_vc", None)[0] if getattr(t, "_vc", None) is not None else 0 for t in saved]
     return None
+
+
+def edge(x):
+    """The edge to a tensor that requires grad: (its node, output number); leaves via AccumulateGrad."""
+    fn = x.grad_fn
+    return (fn, x._nr) if fn is not None else (accumulator(x), 0)
 
 
 def _repeat_true(inputs):
