@@ -595,6 +595,16 @@ class TestInPlace:
         row.add_(2)
         assert x.tolist() == [[0.0] * 3, [2.0] * 3]
 
+    def test_in_place_on_a_single_element_writes_through(self):
+        t = cr.zeros(3)
+        t[0].add_(1)
+        t[1] += 2
+        m = cr.zeros(2, 2)
+        m[1, 1].fill_(5)
+        m[0][1].add_(3)
+        assert t.tolist() == [1.0, 2.0, 0.0]
+        assert m.tolist() == [[0.0, 3.0], [0.0, 5.0]]
+
     def test_version_counter(self):
         x = cr.ones(2)
         assert x._version == 0

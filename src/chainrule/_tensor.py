@@ -436,6 +436,9 @@ class Tensor:
         on the base, so the gradient flows through the base's graph (PyTorch's CopySlices); the view then
         reads its values (and grad_fn) from the updated base."""
         base = self._base
+        if base._rg and base.grad_fn is None:
+            raise GraphError(f"{name}: a view of a leaf Variable that requires grad is being used in an in-place "
+                             "operation. Do it under no_grad(), or on a clone().")
         base._inplace(name, lambda s: ops.index_put(s, compute(s[index]), index))
         self.grad_fn = base[index].grad_fn
         self._nr = 0

@@ -1,5 +1,6 @@
 """Grad modes: whether new operations are recorded. The state is thread-local, as in PyTorch."""
 import functools
+import inspect
 import threading
 
 
@@ -21,15 +22,53 @@ def is_inference_mode_enabled():
 
 
 class _Mode:
-    """Base of the grad-mode context managers; each also works as a decorator."""
+    """Base of the grad-mode context managers; each also works as a decorator, with or without
+    parentheses (``@no_grad`` and ``@no_grad()``), on functions and on generator functions."""
+
+    _bare_decorator = False  # no_grad, enable_grad, inference_mode: ``@mode`` without parentheses
+
+    def __new__(cls, *args, **kwargs):
+        if cls._bare_decorator and len(args) == 1 and not kwargs and callable(args[0]):
+            return cls()(args[0])  # used as @mode: the argument is the decorated function
+        return super().__new__(cls)
 
     def __call__(self, fn):
+        if inspect.isgeneratorfunction(fn):
+            return self._wrap_generator(fn)
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with self.__class__(*self._args):
                 return fn(*args, **kwargs)
 
         return wrapper
+
+    def _wrap_generator(self, fn):
+        """The mode holds while the generator's own code runs (each step), not while its caller runs."""
+
+        @functools.wraps(fn)
+        def generator(*args, **kwargs):
+            gen = fn(*args, **kwargs)
+            try:
+                with self.__class__(*self._args):
+                    response = gen.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with self.__class__(*self._args):
+                            gen.close()
+                        raise
+                    except BaseException as error:
+                        with self.__class__(*self._args):
+                            response = gen.throw(error)
+                    else:
+                        with self.__class__(*self._args):
+                            response = gen.send(request)
+            except StopIteration as stop:
+                return stop.value
+
+        return generator
 
     _args = ()
 
@@ -46,12 +85,16 @@ class _Mode:
 class no_grad(_Mode):
     """Do not record operations: results have requires_grad=False."""
 
+    _bare_decorator = True
+
     def _set(self):
         state.enabled = False
 
 
 class enable_grad(_Mode):
     """Record operations again inside a no_grad block."""
+
+    _bare_decorator = True
 
     def _set(self):
         state.enabled = True

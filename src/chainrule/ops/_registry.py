@@ -305,7 +305,7 @@ def _record(op, inputs, params, out, arrays=None, edges=None):
     else:
         saved = op.nothing_saved if not op.varargs else (None,) * len(inputs)
     node.saved = saved
-    node.saved_versions = _versions(saved) if op.saves_any else None
+    node.saved_versions = _versions(saved) if op.saves_any and inplace_count[0] else None
     if op.raw:  # the raw-mode backward reads arrays directly
         if saved is inputs and arrays is not None:
             node.arrays = arrays

@@ -4,7 +4,7 @@ import numpy as np
 from ._registry import defop, apply, apply1, S
 
 CLONE = defop("clone", lambda xp, x: x.copy(), vjp={"x": lambda g, out, x: g}, jvp="linear",
-              display="CloneBackward0", samples=[S((3, 4)), S(())])
+              display="CloneBackward0", raw=True, samples=[S((3, 4)), S(())])
 CAST = defop("cast", lambda xp, x, *, dtype: x.astype(dtype),
              vjp={"x": lambda g, out, x, *, dtype: g.to(x.dtype)}, jvp="linear", display="ToCopyBackward0",
              samples=[S((3, 4), dtype=np.dtype(np.float32)), S((2,), dtype=np.dtype(np.float64))])

@@ -18,7 +18,14 @@ SAMPLES = {
     "index": [S((5,), index=np.array([0, 2, 2, 4])), S((4, 5), index=np.array([[True, False, True, True, False]] * 4)),
               S((3, 4, 5), index=(np.array([0, 2]), slice(None), np.array([1, 3]))), S((4, 3), index=np.array([-1, 0, -1]))],
 }
-SELECT, SLICE, INDEX = (defop(name, lambda xp, x, *, index: x[index], vjp={"x": _getitem_vjp}, jvp="linear",
+def _getitem_forward(xp, x, *, index):
+    out = x[index]
+    if out.__class__ is not np.ndarray:  # every dim indexed by an int: NumPy gives a scalar; take a 0-d view
+        out = x[(index if isinstance(index, tuple) else (index,)) + (Ellipsis,)]
+    return out
+
+
+SELECT, SLICE, INDEX = (defop(name, _getitem_forward, vjp={"x": _getitem_vjp}, jvp="linear",
                               display=display, view=name != "index", samples=SAMPLES[name])
                         for name, display in (("select", "SelectBackward0"), ("slice", "SliceBackward0"),
                                               ("index", "IndexBackward0")))
