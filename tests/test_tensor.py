@@ -424,6 +424,9 @@ class TestOperators:
         assert (a / b).tolist() == [0.5, 1.0, 8.0]
         assert (a ** b).tolist() == [1.0, 4.0, 2.0]
         assert (a // b).tolist() == [0.0, 1.0, 8.0]
+        assert (a % b).tolist() == [1.0, 0.0, 0.0]
+        assert (cr.tensor([7, -7, 7]) % cr.tensor([3, 3, -3])).tolist() == [1, 2, -2]  # sign of the divisor
+        assert (cr.tensor([5.5, -5.5]) % 2).tolist() == [1.5, 0.5]
         assert (-a).tolist() == [-1.0, -2.0, -4.0]
         assert (+a).tolist() == [1.0, 2.0, 4.0]
         assert abs(cr.tensor([-1.5, 2.0])).tolist() == [1.5, 2.0]
@@ -439,6 +442,8 @@ class TestOperators:
         assert (4 / a).tolist() == [4.0, 2.0, 1.0]
         assert (2 ** a).tolist() == [2.0, 4.0, 16.0]
         assert (5 // a).tolist() == [5.0, 2.0, 1.0]
+        assert (5 % a).tolist() == [0.0, 1.0, 1.0]
+        assert (7 % cr.tensor([3, -3])).tolist() == [1, -2]
         assert (np.float64(2.0) * a).tolist() == [2.0, 4.0, 8.0]  # NumPy scalars defer to the tensor
         assert isinstance(np.float64(2.0) * a, cr.Tensor)
         assert ([[1.0, 0.0], [0.0, 1.0]] @ cr.tensor([[2.0], [3.0]])).tolist() == [[2.0], [3.0]]
@@ -483,15 +488,18 @@ class TestOperators:
         assert b.grad.tolist() == [[4.0], [6.0]]
 
     @pytest.mark.parametrize("name", ["add", "sub", "mul", "truediv", "pow", "floordiv", "matmul", "radd", "rsub",
-                                      "rmul", "rtruediv", "rpow", "neg", "abs"])
+                                      "rmul", "rtruediv", "rpow", "neg", "abs", "mod", "rmod", "mod_scalar"])
     def test_operators_match_torch(self, name):
         torch = pytest.importorskip("torch")
         fns = {
             "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
-            "truediv": lambda a, b: a / b, "pow": lambda a, b: a ** b, "floordiv": lambda a, b: (a.detach() * 3) // b.detach(),
+            "truediv": lambda a, b: a / b, "pow": lambda a, b: a ** b,
+            "floordiv": lambda a, b: (a.detach() * 3) // b.detach(),  # torch: no derivative for floor_divide
             "matmul": lambda a, b: a @ b.T, "radd": lambda a, b: 2 + a, "rsub": lambda a, b: 2 - b,
             "rmul": lambda a, b: 2.5 * a, "rtruediv": lambda a, b: 2 / b, "rpow": lambda a, b: 1.5 ** a,
-            "neg": lambda a, b: -a, "abs": lambda a, b: abs(a - b),
+            "neg": lambda a, b: -a, "abs": lambda a, b: abs(a - b), "mod": lambda a, b: (a * 3) % b,
+            "rmod": lambda a, b: 7.0 % b.detach(),  # torch has no gradient for scalar % tensor
+            "mod_scalar": lambda a, b: a % 0.75,
         }
         a_val = [[0.5, 1.25, 2.0], [1.5, 0.75, 3.0]]
         b_val = [[1.0, 2.0, 0.5], [2.5, 1.5, 1.0]]
@@ -564,6 +572,14 @@ class TestInPlace:
         assert np.shares_memory(x.numpy(), memory)
         # ((1 + 1 - 0.5) * 4 / 2) ** 2 = 9 ; ((2 + 1 - 0.5) * 4 / 2) ** 2 = 25
         assert x.tolist() == [9.0, 25.0]
+        x //= 2
+        x %= 3
+        assert x is original and x.tolist() == [1.0, 0.0]  # 4 % 3, 12 % 3
+        i = cr.tensor([7, 8])
+        i //= 2
+        assert i.tolist() == [3, 4] and i.dtype is cr.int64
+        i %= 3
+        assert i.tolist() == [0, 1]
 
     def test_named_in_place_methods(self):
         x = cr.tensor([1.0, 2.0, 3.0])
@@ -834,7 +850,8 @@ class TestRepr:
         "m.flatten()", "T.cat([x, x])", "T.stack([x, x])", "T.where(x > 1, x, x * 2)", "x.sign()", "x.float()",
         "x.to(T.float64)", "m[0]", "m[0, 0]", "x.sum() * 1.0", "x.exp().sum()", "m.mm(m)", "(x * x).sum() + 4",
         "x", "x.detach()", "x > 1", "x.argmax()", "x.long()", "m * 1e-5", "m * 1e6", "T.tensor([1., 2.]) * 2",
-        "x.double() * 1000", "T.zeros(2, 0, requires_grad=True)",
+        "x.double() * 1000", "T.zeros(2, 0, requires_grad=True)", "x.broadcast_to(2, 2)",
+        "T.broadcast_to(x, (3, 2))",
     ])
     def test_repr_matches_torch(self, expr):
         torch = pytest.importorskip("torch")

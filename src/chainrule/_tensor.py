@@ -525,6 +525,12 @@ class Tensor:
     def __ipow__(self, other):
         return self._inplace("pow_ (**=)", lambda s: s ** other)
 
+    def __ifloordiv__(self, other):
+        return self._inplace("floor_divide_ (//=)", lambda s: s // other)
+
+    def __imod__(self, other):
+        return self._inplace("remainder_ (%=)", lambda s: s % other)
+
     # ------------------------------------------------------------------ operators (bound to ops below)
     def __add__(self, other):
         return _apply2(_ADD, self, other)
@@ -555,6 +561,14 @@ class Tensor:
 
     def __rfloordiv__(self, other):
         return ops.div(other, self, rounding_mode="floor")
+
+    def __mod__(self, other):
+        # Python's (and PyTorch's) remainder, sign of the divisor: a - floor(a / b) * b. The floor is a
+        # constant for the gradient, which gives PyTorch's rule: d/da = 1, d/db = -floor(a / b).
+        return self - ops.div(self, other, rounding_mode="floor") * other
+
+    def __rmod__(self, other):
+        return other - ops.div(other, self, rounding_mode="floor") * self
 
     def __neg__(self):
         return _apply1(_NEG, self)

@@ -121,12 +121,15 @@ class set_grad_enabled(_Mode):
 
 
 class inference_mode(_Mode):
-    """Like no_grad (NumPy has no cheaper path to switch on); `inference_mode(False)` is a no-op."""
+    """Like no_grad (NumPy has no cheaper path to switch on). As in PyTorch, `inference_mode(False)`
+    turns inference mode off and recording on, even inside no_grad."""
+
+    _bare_decorator = True
 
     def __init__(self, mode=True):
         self._args = (bool(mode),)
 
     def _set(self):
-        if self._args[0]:
-            state.enabled = False
-            state.inference = True
+        mode = self._args[0]
+        state.enabled = not mode
+        state.inference = mode

@@ -152,8 +152,9 @@ def expand(input, *sizes):
     return apply(EXPAND, input, shape=tuple(target))
 
 
-def broadcast_to(input, size):
-    return expand(input, *as_shape("broadcast_to", (size,)))
+def broadcast_to(input, *size):
+    """broadcast_to(x, (2, 3)) and, as Tensor.broadcast_to in PyTorch, x.broadcast_to(2, 3)."""
+    return expand(input, *as_shape("broadcast_to", size))
 
 
 def expand_as(input, other):
