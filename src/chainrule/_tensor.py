@@ -337,20 +337,17 @@ class Tensor:
 
     # ------------------------------------------------------------------ dtype and device
     def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
+        """to(dtype), to(device), to(device, dtype) or to(other_tensor), as in PyTorch."""
+        from ._backend import device as _device
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
-            elif isinstance(a, str) and (a.split(":")[0] in ("cpu", "cuda", "mps", "meta")):
+            elif isinstance(a, _device) or (isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps", "meta")):
                 device = a
-            elif a is not None and not isinstance(a, (bool,)) and not hasattr(a, "type"):
+            elif a is not None:
                 dtype = a
-            elif hasattr(a, "type") and not isinstance(a, _dtype.dtype):
-                device = a
-            else:
-                dtype = a if a is not None else dtype
         if device is not None:
-            from ._backend import device as _device
-            _device(device)
+            _device(str(device))  # raises for anything but the CPU
         if dtype is None:
             return self.clone() if copy else self
         target = _dtype.to_numpy_dtype(dtype)
@@ -724,10 +721,10 @@ def _to_array(data, dtype=None):
     if isinstance(data, Tensor):
         array = np.array(data._data, copy=True)
     else:
-        if _is_nested_tensors(data):
-            data = _nested_tensors_to_lists(data)
         try:
             array = np.array(data, copy=True)
+        except GraphError:  # a list holding tensors that require grad: take their values, as torch.tensor does
+            array = np.array(_nested_values(data), copy=True)
         except ValueError as error:
             raise ValueError(f"tensor(): could not build a tensor from {type(data).__name__}: {error}") from None
         if array.dtype == object:
@@ -736,23 +733,16 @@ def _to_array(data, dtype=None):
         if dtype is None and not isinstance(data, (np.ndarray, np.generic)) and array.dtype == np.float64:
             array = array.astype(np.float32)  # Python floats become float32, PyTorch's default dtype
     if dtype is not None:
-        array = array.astype(_dtype.to_numpy_dtype(dtype), copy=False)
-    elif array.dtype.kind not in "biuf" or array.dtype == np.uint16 or array.dtype == np.uint32 or array.dtype == np.uint64:
-        _dtype.from_numpy_dtype(array.dtype)  # raises a clear error for unsupported dtypes
+        return array.astype(_dtype.to_numpy_dtype(dtype), copy=False)
+    _dtype.from_numpy_dtype(array.dtype)  # a clear error for dtypes chainrule does not have (complex, uint32, …)
     return array
 
 
-def _is_nested_tensors(data):
-    return isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) or _is_nested_tensors(x) for x in data)
-
-
-def _nested_tensors_to_lists(data):
+def _nested_values(data):
     if isinstance(data, Tensor):
-        if data._rg:
-            return data._data.tolist()
         return data._data.tolist()
     if isinstance(data, (list, tuple)):
-        return [_nested_tensors_to_lists(x) for x in data]
+        return [_nested_values(x) for x in data]
     return data
 
 
