@@ -234,7 +234,8 @@ class TestHigherOrder:
     def test_backward_with_create_graph(self):
         x = f64(3.0)
         y = x ** 3
-        y.backward(create_graph=True)
+        with pytest.warns(UserWarning, match="reference cycle"):  # as PyTorch warns
+            y.backward(create_graph=True)
         assert x.grad.requires_grad and x.grad.item() == 27.0  # 3x^2
         (g2,) = autograd.grad(x.grad, x)
         assert g2.item() == 18.0  # 6x
@@ -617,3 +618,23 @@ class TestRelease:
             y.backward()
             with pytest.raises(RuntimeError, match="retain_graph=True"):
                 y.backward()
+
+
+# ============================================================================ memory
+def test_graph_is_freed_by_reference_counting_after_backward():
+    """No reference cycles: once the output is dropped, every node goes at once (not at the next gc)."""
+    w = cr.randn(4, 4, requires_grad=True)
+    x = cr.randn(3, 4)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        y = (x @ w).tanh().relu()
+        y.retain_grad()
+        loss = (y * y).sum() + y.max() + x[0].sum() * w.sum()
+        nodes = [weakref.ref(loss.grad_fn), weakref.ref(y.grad_fn)]
+        loss.backward()
+        del loss, y
+        assert [ref() for ref in nodes] == [None, None]
+    finally:
+        if enabled:
+            gc.enable()

@@ -8,6 +8,7 @@ One iterative pass (no recursion, so a 100,000-op chain is fine):
 Broadcasting is undone here and only here: a gradient whose shape differs from its input's is summed
 back to that shape (``sum_to``).
 """
+import warnings
 from heapq import heappop, heappush
 
 import numpy as np
@@ -37,6 +38,12 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     else:
         targets = None
     keep = create_graph if retain_graph is None else retain_graph
+    if create_graph and inputs is None:
+        warnings.warn(
+            "Using backward() with create_graph=True will create a reference cycle between the parameter and its "
+            "gradient which can cause a memory leak (Python's garbage collector frees it only later). Use "
+            "autograd.grad to build a graph of the gradients instead, or reset .grad to None after use.",
+            UserWarning, stacklevel=3)
     _run(roots, keep, create_graph, targets, capture=False)
 
 
