@@ -4,7 +4,6 @@ Storage and metadata live here; every computation is delegated to an op in ``cha
 the bottom of this file, after the ops are loaded). The raw NumPy array is ``_data``; ``.data`` gives a
 Tensor that shares it, as in PyTorch.
 """
-import numbers
 import warnings
 
 import numpy as np
@@ -402,13 +401,11 @@ class Tensor:
         if recording and self._base is not None and self._base._rg and self._base.grad_fn is None:
             raise GraphError(f"{name}: a view of a leaf Variable that requires grad is being used in an in-place "
                              "operation. Do it under no_grad(), or on a clone().")
-        source = self
-        if recording:
-            # The graph may save the old values: give it a copy, since self's memory is overwritten below.
-            source = make_tensor(self._data.copy(), self.grad_fn, self._rg)
-            source._nr = self._nr
-            source._acc = self._acc
-        result = compute(source)
+        # If a graph is recorded it may save the old values, and self's memory is overwritten below: then the
+        # graph gets a copy. (Plain tensors skip the copy; if another input turns out to need grad, redo.)
+        result = compute(self._source_copy() if recording and self._rg else self)
+        if result.grad_fn is not None and not self._rg:
+            result = compute(self._source_copy())
         data = result._data
         if data.shape != self._data.shape:
             raise ShapeError(f"{name}: output with shape {shape_str(self.shape)} doesn't match the broadcast shape "
@@ -427,6 +424,11 @@ class Tensor:
             self._nr = result._nr
             self._rg = True
         return self
+
+    def _source_copy(self):
+        source = make_tensor(self._data.copy(), self.grad_fn, self._rg)
+        source._nr = self._nr
+        return source
 
     def _inplace_through_base(self, name, compute, index):
         """An in-place op on ``view = base[index]`` of a non-leaf base, done as ``base[index] = op(base[index])``

@@ -33,14 +33,13 @@ from ..autograd.graph import OpNode, accumulator, inplace_count, next_seq
 REGISTRY = {}
 _grad_state = grad_mode.state
 _F64 = np.dtype(np.float64)
-_F32 = np.dtype(np.float32)
 _generic = np.generic
 
 
 class Op:
     """A registered primitive. Calling it applies it: ``op(*inputs, **params)``."""
 
-    def __init__(self, name, forward, vjp, jvp, display, samples, view, saves, nondiff, raw):
+    def __init__(self, name, forward, vjp, jvp, display, samples, view, saves, raw):
         self.name = name
         self.forward = forward
         self.display = display or _display_name(name)
@@ -55,7 +54,6 @@ class Op:
         self.vjps = tuple(vjp.get(arg) for arg in self.arg_names)
         self.differentiable = tuple(rule is not None for rule in self.vjps)
         self.all_differentiable = all(self.differentiable) and not self.varargs
-        self.nondiff_reason = nondiff
         self.jvp = jvp
         self.samples = list(samples or ())
         self.is_view = view
@@ -87,16 +85,16 @@ class Op:
         return self.jvp[self.arg_names[min(position, len(self.arg_names) - 1)]]
 
 
-def defop(name, forward, vjp, jvp, display=None, samples=(), view=False, saves=None, nondiff=None, raw=False):
+def defop(name, forward, vjp, jvp, display=None, samples=(), view=False, saves=None, raw=False):
     """Declare a primitive. See the module docstring; ``view`` marks ops whose output may share memory
-    with their first input, ``saves`` overrides the inputs read off the rules, ``nondiff`` explains
-    (for error messages) why inputs without a rule get no gradient. ``raw=True`` promises the VJP rules
+    with their first input, ``saves`` overrides the inputs read off the rules (inputs without a rule get
+    no gradient: where's condition, index arrays). ``raw=True`` promises the VJP rules
     give the same result when called with NumPy arrays instead of Tensors (they use only arithmetic,
     comparisons and chainrule functions, no Tensor methods); the engine then runs them on arrays when
     no graph of the backward pass is needed, and the registry test checks the promise."""
     if name in REGISTRY:
         raise ValueError(f"op {name!r} is registered twice")
-    op = Op(name, forward, vjp, jvp, display, samples, view, saves, nondiff, raw)
+    op = Op(name, forward, vjp, jvp, display, samples, view, saves, raw)
     REGISTRY[name] = op
     return op
 

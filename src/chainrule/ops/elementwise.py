@@ -75,7 +75,7 @@ SIGN = defop("sign", lambda xp, x: xp.sign(x), vjp={"x": lambda g, out, x: g * 0
 WHERE = defop("where", lambda xp, condition, a, b: xp.where(condition, a, b),
               vjp={"a": lambda g, out, condition, a, b: where(condition, g, 0.0),
                    "b": lambda g, out, condition, a, b: where(condition, 0.0, g)},
-              jvp="linear", display="WhereBackward0", raw=True, nondiff="the condition is boolean",
+              jvp="linear", display="WhereBackward0", raw=True,
               samples=[S(arg(value=[[True, False, True, False]] * 3), (3, 4), (3, 4)),
                        S(arg(value=[True, False, True]), (2, 3), (3,)), S(arg(value=[True, False]), (2,), 0.5)])
 CLAMP = defop("clamp", lambda xp, x, *, min, max: xp.clip(x, min, max),

@@ -4,7 +4,7 @@ import numpy as np
 
 from .._errors import ShapeError, DTypeError, shape_str
 from .._tensor import Tensor
-from ._registry import defop, apply, S, arg
+from ._registry import defop, apply, S
 
 
 def _getitem_vjp(g, out, x, *, index):

@@ -5,7 +5,7 @@ import numpy as np
 
 from .._errors import ShapeError, shape_str
 from .._tensor import Tensor
-from ._registry import defop, apply, S, arg
+from ._registry import defop, apply, S
 from ._shape_utils import normalize_dim, as_shape
 
 
