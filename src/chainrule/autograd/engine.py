@@ -1,12 +1,13 @@
 """The reverse-mode engine: ``backward`` and ``grad``.
 
 One iterative pass (no recursion, so a 100,000-op chain is fine):
-1. walk the graph from the outputs' nodes and count, for each node, the edges that point to it;
-2. if only some inputs are wanted (``grad``, ``backward(inputs=...)``), mark the nodes that lead to them;
-3. run nodes whose count has dropped to zero: each turns the gradient of its output into gradients
-   of its inputs with its op's VJP rules; gradients for one node are summed before it runs.
+1. if only some inputs are wanted (``grad``, ``backward(inputs=...)``), mark the nodes that lead to them;
+2. run the nodes that have received a gradient, newest first (a node's ``seq`` orders creation, and a
+   node is always made after the nodes of its inputs, so by the time a node runs, every node that could
+   still send it a gradient has run): each turns the summed gradient of its output into gradients of its
+   inputs with its op's VJP rules.
 Broadcasting is undone here and only here: a gradient whose shape differs from its input's is summed
-back to that shape (``sum_to``).
+back to that shape (``sum_to``). Without ``create_graph`` gradients travel as raw arrays.
 """
 import warnings
 from heapq import heappop, heappush
@@ -16,7 +17,7 @@ import numpy as np
 from .._errors import GraphError, ShapeError, DTypeError, shape_str
 from . import anomaly
 from .grad_mode import state as _grad_state
-from .graph import AccumulateGrad, accumulator
+from .graph import AccumulateGrad, accumulator, sums_to
 
 # Filled in by chainrule._tensor / chainrule.ops at import (this module must not import them: cycle).
 Tensor = None
@@ -121,7 +122,7 @@ def _root_grad(caller, i, out, g, create_graph):
         raise DTypeError(f"{caller}: grad_output[{i}] has dtype {g.dtype} but output[{i}] is {out.dtype}; "
                          "gradients must be floating point.")
     if g._data.dtype != out._data.dtype:
-        g = make_tensor(g._data.astype(out._data.dtype), g.grad_fn, g._rg)
+        g = g.to(out._data.dtype)
     return g
 
 
@@ -217,7 +218,7 @@ def _run(roots, keep_graph, create_graph, targets, capture):
                     # Fast path: an array already of the input's shape and dtype; else _fit sums it down.
                     if not (raw and nr == 0 and ig.__class__ is ndarray and ig.shape == target.shape
                             and ig.dtype == target.dtype):
-                        ig = _fit_array(ig, node, target, nr) if raw else _fit(ig, node, target, nr)
+                        ig = _fit(ig, node, target, nr, raw)
                     if target.n_outputs == 1:
                         current = table.get(target)
                         if current is None:
@@ -268,32 +269,24 @@ def _add_grad(table, node, nr, g):
         slots[nr] = g if slots[nr] is None else slots[nr] + g
 
 
-def _fit(g, node, target, nr):
-    """Bring a gradient to its input's shape and dtype: the one place broadcasting is undone."""
+def _fit(g, node, target, nr, raw):
+    """Bring a gradient (an array if ``raw``, else a Tensor) to its input's shape and dtype: the one place
+    broadcasting is undone."""
+    if raw and g.__class__ is not ndarray:
+        g = np.asarray(g)  # NumPy turns 0-d results into scalars
     shape, dtype = (target.shape, target.dtype) if nr == 0 else target.output_meta(nr)
-    data = g._data
+    data = g if raw else g._data
     if data.shape != shape:
-        if not _sums_to(data.shape, shape):
+        if not sums_to(data.shape, shape):
             raise ShapeError(f"Function {node.name()} returned an invalid gradient - got {shape_str(data.shape)} "
                              f"but expected shape compatible with {shape_str(shape)}")
-        g = sum_to(g, shape)
-    if g._data.dtype != dtype:
-        g = g.to(dtype) if g._rg else make_tensor(g._data.astype(dtype))
-    return g
-
-
-def _fit_array(g, node, target, nr):
-    """_fit for raw arrays (NumPy turns 0-d results into scalars: make them arrays again)."""
-    if g.__class__ is not ndarray:
-        g = np.asarray(g)
-    shape, dtype = (target.shape, target.dtype) if nr == 0 else target.output_meta(nr)
-    if g.shape != shape:
-        if not _sums_to(g.shape, shape):
-            raise ShapeError(f"Function {node.name()} returned an invalid gradient - got {shape_str(g.shape)} "
-                             f"but expected shape compatible with {shape_str(shape)}")
-        g = sum_to_array(g, shape)
-    if g.dtype != dtype:
-        g = g.astype(dtype)
+        g = sum_to_array(g, shape) if raw else sum_to(g, shape)
+        data = g if raw else g._data
+    if data.dtype != dtype:
+        if raw:
+            g = g.astype(dtype)
+        else:
+            g = g.to(dtype) if g._rg else make_tensor(data.astype(dtype))
     return g
 
 
@@ -312,13 +305,6 @@ def _as_arrays(g, raw):
     if g.__class__ is list:
         return [None if x is None else x._data for x in g]
     return g._data
-
-
-def _sums_to(grad_shape, shape):
-    extra = len(grad_shape) - len(shape)
-    if extra < 0:
-        return False
-    return all(s == 1 or s == gs for s, gs in zip(shape, grad_shape[extra:]))
 
 
 def _run_prehooks(node, g):

@@ -28,7 +28,7 @@ import numpy as np
 from .._errors import GraphError, ShapeError, shape_str
 from . import anomaly
 from .grad_mode import state as _grad_state
-from .graph import FREED_MESSAGE, Node, accumulator, check_versions, next_seq
+from .graph import FREED_MESSAGE, Node, accumulator, check_versions, next_seq, sums_to
 
 # Bound on first use (importing chainrule._tensor here would be a cycle: it imports chainrule.autograd).
 Tensor = None
@@ -198,21 +198,13 @@ class FunctionNode(Node):
                 continue
             shape = meta[0]
             got = g._data.shape
-            if got != shape and not _sums_to(got, shape):
+            if got != shape and not sums_to(got, shape):
                 raise ShapeError(
                     f"function {name} returned an invalid gradient at index {position} - got {shape_str(got)} "
                     f"but expected shape compatible with {shape_str(shape)} (the shape of input {position} of "
                     f"{fn}.forward)")
             grads.append(g)
         return grads
-
-
-def _sums_to(grad_shape, shape):
-    """A gradient of ``grad_shape`` can be summed down to ``shape`` (the engine undoes broadcasting)."""
-    extra = len(grad_shape) - len(shape)
-    if extra < 0:
-        return False
-    return all(s == 1 or s == gs for s, gs in zip(shape, grad_shape[extra:]))
 
 
 class DelayedError(Node):

@@ -182,6 +182,14 @@ class AccumulateGrad(Node):
         return self.variable.shape, self.variable._data.dtype
 
 
+def sums_to(grad_shape, shape):
+    """Whether a gradient of ``grad_shape`` can be summed down to ``shape`` (undoing broadcasting)."""
+    extra = len(grad_shape) - len(shape)
+    if extra < 0:
+        return False
+    return all(s == 1 or s == gs for s, gs in zip(shape, grad_shape[extra:]))
+
+
 # How many in-place changes (version bumps) have happened, ever: see OpNode.epoch.
 inplace_count = [0]
 
