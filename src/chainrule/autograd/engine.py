@@ -308,15 +308,13 @@ def _as_arrays(g, raw):
 
 
 def _run_prehooks(node, g):
+    """Tensor hooks of a non-leaf (registered on its node), then retain_grad: after the hooks, as PyTorch."""
     extras = node.extras
     single = node.n_outputs == 1
     grads = [g] if single else g
     for nr, hooks in extras.pre_hooks.items():
-        for hook in list(hooks.values()):
-            if grads[nr] is not None:
-                replaced = hook(grads[nr])
-                if replaced is not None:
-                    grads[nr] = _checked_hook_result(replaced, grads[nr])
+        if grads[nr] is not None:
+            grads[nr] = _apply_hooks(hooks, grads[nr])
     for nr, ref in extras.retained.items():
         tensor = ref()
         if tensor is not None and grads[nr] is not None:
@@ -326,11 +324,14 @@ def _run_prehooks(node, g):
 
 def _leaf_hooks(tensor, g):
     hooks = tensor._hooks
-    if hooks:
-        for hook in list(hooks.values()):
-            replaced = hook(g)
-            if replaced is not None:
-                g = _checked_hook_result(replaced, g)
+    return _apply_hooks(hooks, g) if hooks else g
+
+
+def _apply_hooks(hooks, g):
+    for hook in list(hooks.values()):  # a copy: a hook may remove itself
+        replaced = hook(g)
+        if replaced is not None:
+            g = _checked_hook_result(replaced, g)
     return g
 
 
