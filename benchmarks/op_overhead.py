@@ -43,12 +43,14 @@ def chain(lib, x, w):
     return y.sum()
 
 
-def numpy_chain(x, w):
+def numpy_chain(x, w, backward=True):
     """The same function and its gradient w.r.t. x and w, by hand: no framework at all."""
     values, y = [], x
     for i in range(N_OPS):
         values.append(y)
         y = STEPS[CYCLE[i % len(CYCLE)]](np, y, x, w)
+    if not backward:
+        return y.sum()
     g = np.ones_like(y)
     gx, gw = np.zeros_like(x), np.zeros_like(w)
     for i in reversed(range(N_OPS)):
@@ -66,7 +68,19 @@ def numpy_chain(x, w):
         elif kind == "sin":
             g = g * np.cos(v)
     gx += g
-    return y.sum(), gx, gw
+    return gx, gw
+
+
+def framework_step(lib, x_np, w_np):
+    """forward (+ backward) of the chain in a framework with PyTorch's API; returns the gradients."""
+    def step(backward=True):
+        x = lib.tensor(x_np, requires_grad=True)
+        w = lib.tensor(w_np, requires_grad=True)
+        y = chain(lib, x, w)
+        if backward:
+            y.backward()
+            return x.grad.numpy(), w.grad.numpy()
+    return step
 
 
 def time_once(fn):
@@ -76,56 +90,41 @@ def time_once(fn):
 
 
 def run(repeat):
+    """Median seconds of forward only and of forward + backward, per library, measured alternately."""
     rng = np.random.default_rng(0)
     x_np = rng.standard_normal(SIZE).astype(np.float32)
     w_np = (0.5 + 0.1 * rng.standard_normal(SIZE)).astype(np.float32)
-
-    def chainrule_step():
-        x = chainrule.tensor(x_np, requires_grad=True)
-        w = chainrule.tensor(w_np, requires_grad=True)
-        chain(chainrule, x, w).backward()
-        return x.grad, w.grad
-
-    def numpy_step():
-        return numpy_chain(x_np, w_np)[1:]
-
-    runners = {"chainrule": chainrule_step, "numpy (by hand)": numpy_step}
-    for ours, by_hand in zip(chainrule_step(), numpy_step()):  # all three compute the same gradients
-        np.testing.assert_allclose(ours.numpy(), by_hand, rtol=1e-3, atol=1e-4)
+    steps = {"chainrule": framework_step(chainrule, x_np, w_np),
+             "numpy (by hand)": lambda backward=True: numpy_chain(x_np, w_np, backward)}
+    torch_version = None
     try:
         import torch
         torch.set_num_threads(2)
-
-        def torch_step():
-            x = torch.tensor(x_np, requires_grad=True)
-            w = torch.tensor(w_np, requires_grad=True)
-            chain(torch, x, w).backward()
-            return x.grad, w.grad
-
-        runners["torch"] = torch_step
-        check = [g.numpy() for g in torch_step()]
-        ours = [g.numpy() for g in chainrule_step()]
-        for a, b in zip(ours, check):
-            np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
+        steps["torch"] = framework_step(torch, x_np, w_np)
         torch_version = torch.__version__
     except ImportError:
-        torch_version = None
-    for fn in runners.values():  # warm up
-        for _ in range(3):
-            fn()
-    times = {name: [] for name in runners}
+        pass
+    reference = steps["numpy (by hand)"]()
+    for name, step in steps.items():  # every library computes the same gradients
+        for got, expected in zip(step(), reference):
+            np.testing.assert_allclose(got, expected, rtol=1e-3, atol=1e-4, err_msg=name)
+        step(), step(False)  # warm up
+    times = {(name, backward): [] for name in steps for backward in (False, True)}
     for _ in range(repeat):
-        for name, fn in runners.items():
-            times[name].append(time_once(fn))
-    medians = {name: statistics.median(t) for name, t in times.items()}
-    return medians, torch_version
+        for (name, backward), samples in times.items():
+            samples.append(time_once(lambda: steps[name](backward)))
+    return {key: statistics.median(samples) for key, samples in times.items()}, torch_version
 
 
 def report(medians, torch_version, repeat):
-    per_op = {name: m / N_OPS * 1e6 for name, m in medians.items()}
-    lines = [f"| {name} | {medians[name] * 1e3:.2f} ms | {per_op[name]:.2f} µs |" for name in medians]
-    ratio = medians["chainrule"] / medians["torch"] if "torch" in medians else None
-    numpy_ratio = medians["chainrule"] / medians["numpy (by hand)"]
+    names = list(dict.fromkeys(name for name, _ in medians))
+    lines = []
+    for name in names:
+        forward, total = medians[(name, False)], medians[(name, True)]
+        lines.append(f"| {name} | {forward / N_OPS * 1e6:.2f} µs | {(total - forward) / N_OPS * 1e6:.2f} µs | "
+                     f"{total * 1e3:.2f} ms | {total / N_OPS * 1e6:.2f} µs |")
+    total = {name: medians[(name, True)] for name in names}
+    ratio = total["chainrule"] / total["torch"] if "torch" in total else None
     text = [
         "## Per-op overhead: 300 elementwise ops on 16 floats, forward + backward",
         "",
@@ -133,16 +132,17 @@ def report(medians, torch_version, repeat):
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"NumPy {np.__version__}, PyTorch {torch_version or 'not installed'} (2 threads). "
-        f"Median of {repeat} runs, alternating between libraries in one process.",
+        f"Median of {repeat} runs, alternating between libraries in one process. The chain cycles through "
+        f"{', '.join(CYCLE)}; every library's gradients are checked against the hand-written ones first.",
         "",
-        "| library | forward + backward | per op |",
-        "| --- | --- | --- |",
+        "| library | forward per op | backward per op | forward + backward | per op |",
+        "| --- | --- | --- | --- | --- |",
         *lines,
         "",
     ]
     if ratio is not None:
         text.append(f"**chainrule / torch time ratio: {ratio:.2f}** (target <= 0.6; lower is faster).")
-    text.append(f"chainrule / hand-written NumPy: {numpy_ratio:.2f}.")
+    text.append(f"chainrule / hand-written NumPy: {total['chainrule'] / total['numpy (by hand)']:.2f}.")
     return "\n".join(text) + "\n", ratio
 
 
