@@ -5,8 +5,11 @@ PY := $(VENV)/bin/python
 
 .PHONY: demo test bench clean
 
+# Without ensurepip (Debian's python3 without python3-venv) the venv is made bare and the system pip
+# installs pip into it (pip >= 22.3 has --python).
 $(PY):
-	$(PYTHON) -m venv $(VENV) || { $(PYTHON) -m pip install --user virtualenv && $(PYTHON) -m virtualenv $(VENV); }
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV) && $(PYTHON) -m venv --without-pip $(VENV) && \
+		$(PYTHON) -m pip --python $(PY) install -q pip; }
 	$(PY) -m pip install -q --upgrade pip
 
 $(VENV)/.installed-demo: $(PY) pyproject.toml

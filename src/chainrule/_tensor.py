@@ -41,8 +41,8 @@ class _TensorMeta:
 
 
 NO_GRAD_META = _TensorMeta(
-    cut="it was computed while gradient recording was off (inside no_grad(), inference_mode() or "
-        "set_grad_enabled(False)), so no graph connects it to its inputs; compute it with grad enabled.",
+    cut="the graph was cut where it was computed with gradient recording off (inside no_grad(), "
+        "inference_mode() or set_grad_enabled(False)): no graph connects it to its inputs; compute it with grad enabled.",
     shared=True)
 
 
@@ -269,7 +269,7 @@ class Tensor:
             self._vc = [0]
         out._vc = self._vc
         if self._rg:
-            out._cut = "it was made by .detach(), which cuts the graph; use the original tensor instead."
+            out._cut = "the graph was cut by .detach() (its result is outside the graph); use the original tensor."
         return out
 
     def detach_(self):
@@ -328,7 +328,12 @@ class Tensor:
 
     @_cut.setter
     def _cut(self, reason):
-        self._meta_object().cut = reason
+        # A cut-only meta is shared with everything computed from this tensor (copy-on-write: see
+        # _meta_object), so an error far downstream can still say where the graph was cut.
+        if self._meta is None or self._meta.shared:
+            self._meta = _TensorMeta(cut=reason, shared=True)
+        else:
+            self._meta.cut = reason
 
     @property
     def _version(self):

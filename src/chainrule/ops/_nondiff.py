@@ -8,7 +8,7 @@ from .._tensor import Tensor, make_tensor
 def _result(name, array, *inputs):
     out = make_tensor(np.asarray(array))
     if any(isinstance(x, Tensor) and x._rg for x in inputs):
-        out._cut = (f"it was computed by {name}, which is not differentiable (its result never requires grad); "
+        out._cut = (f"the graph was cut by {name}, which is not differentiable (its result never requires grad); "
                     "differentiate the values that went into it instead.")
     return out
 
@@ -17,9 +17,9 @@ def _data(x):
     return x._data if isinstance(x, Tensor) else x
 
 
-def _compare(name, ufunc):
+def _compare(name, ufunc, kind="a comparison"):
     def compare(input, other):
-        return _result(name, ufunc(_data(input), _data(other)), input, other)
+        return _result(f"{name} ({kind})", ufunc(_data(input), _data(other)), input, other)
 
     compare.__name__ = name
     compare.__doc__ = f"Elementwise {name}; returns a bool tensor (not differentiable)."
@@ -32,12 +32,12 @@ lt = _compare("lt", np.less)
 le = _compare("le", np.less_equal)
 gt = _compare("gt", np.greater)
 ge = _compare("ge", np.greater_equal)
-logical_and = _compare("logical_and", np.logical_and)
-logical_or = _compare("logical_or", np.logical_or)
-logical_xor = _compare("logical_xor", np.logical_xor)
-bitwise_and = _compare("bitwise_and", np.bitwise_and)
-bitwise_or = _compare("bitwise_or", np.bitwise_or)
-bitwise_xor = _compare("bitwise_xor", np.bitwise_xor)
+logical_and = _compare("logical_and", np.logical_and, "a logical op")
+logical_or = _compare("logical_or", np.logical_or, "a logical op")
+logical_xor = _compare("logical_xor", np.logical_xor, "a logical op")
+bitwise_and = _compare("bitwise_and", np.bitwise_and, "a bitwise op")
+bitwise_or = _compare("bitwise_or", np.bitwise_or, "a bitwise op")
+bitwise_xor = _compare("bitwise_xor", np.bitwise_xor, "a bitwise op")
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from .._backend import xp, ndarray
 from .._errors import DTypeError, ShapeError, shape_str
-from .._tensor import Tensor, make_tensor, NO_GRAD_META
+from .._tensor import Tensor, make_tensor, NO_GRAD_META, _TensorMeta
 from ..autograd import anomaly, grad_mode
 from ..autograd.graph import OpNode, accumulator, inplace_count, next_seq
 
@@ -176,7 +176,7 @@ def apply(op, *inputs, **params):
             result = _unrecorded(out)
             break
     else:
-        result = make_tensor(out)
+        result = _plain(out, inputs)
     if op.is_view:
         _share_version(result, inputs[0], out)
     return result
@@ -200,6 +200,8 @@ def apply1(op, x):
         if _grad_state.enabled:
             return _record(op, (x,), _NO_PARAMS, out, (data,), (edge(x),))
         return _unrecorded(out)
+    if x._meta is not None:
+        return _plain(out, (x,))
     return make_tensor(out)
 
 
@@ -230,6 +232,8 @@ def apply2(op, a, b):
             return _record(op, (a, b), _NO_PARAMS, out, (a_data, b_data),
                            (edge(a) if a_rg else None, edge(b) if b_rg else None))
         return _unrecorded(out)
+    if (a_data is not a and a._meta is not None) or (b_data is not b and b._meta is not None):
+        return _plain(out, (a, b))
     return make_tensor(out)
 
 
@@ -271,6 +275,18 @@ def _describe_dtype(a):
     if isinstance(a, (ndarray, _generic)):
         return str(a.dtype)
     return type(a).__name__
+
+
+def _plain(out, inputs):
+    """A result none of whose inputs requires grad. If an input carries the reason its graph was cut
+    (no_grad, detach, a non-differentiable op), the result carries it too."""
+    result = make_tensor(out)
+    for x in inputs:
+        meta = getattr(x, "_meta", None)
+        if meta is not None and meta.cut is not None:
+            result._meta = meta if meta.shared else _TensorMeta(cut=meta.cut, shared=True)
+            break
+    return result
 
 
 def _unrecorded(out):

@@ -19,5 +19,5 @@ def cast(input, dtype):
     out = apply(CAST, input, dtype=np.dtype(dtype))
     if input._rg and np.dtype(dtype).kind != "f":
         out.grad_fn, out._rg = None, False  # integer results carry no gradient
-        out._cut = f"it was converted to {np.dtype(dtype)} (.to/.long/.int), and integers carry no gradient."
+        out._cut = f"the graph was cut by a conversion to {np.dtype(dtype)} (.to/.long/.int): integers carry no gradient."
     return out
