@@ -14,12 +14,7 @@ from ._tensor import Tensor, Size, tensor, as_tensor, from_numpy, is_tensor  # n
 from ._factories import (zeros, ones, full, empty, arange, linspace, logspace, eye, rand, randn, randint,  # noqa: F401
                          randperm, zeros_like, ones_like, full_like, empty_like, rand_like, randn_like,
                          randint_like, manual_seed)
-from .ops import (add, sub, subtract, mul, multiply, div, divide, true_divide, neg, negative, pow, exp, log,  # noqa: F401
-                  sqrt, sin, cos, tanh, sigmoid, relu, abs, absolute, sign, where, clamp, clip, sum, mean, max, min,
-                  reshape, flatten, transpose, swapaxes, swapdims, t, permute, squeeze, unsqueeze, broadcast_to,
-                  cat, concat, concatenate, stack, matmul, mm, bmm, mv, dot, clone, eq, ne, lt, le, gt, ge, greater,
-                  greater_equal, less, less_equal, not_equal, logical_and, logical_or, logical_xor, logical_not,
-                  equal, argmax, argmin)
+from .ops import *  # noqa: F401,F403 - every op module's __all__
 from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: F401
                                  is_grad_enabled, is_inference_mode_enabled)
 from ._format import set_printoptions, get_printoptions  # noqa: F401

@@ -790,13 +790,8 @@ def is_tensor(obj):
 from . import ops  # noqa: E402
 from .ops._registry import apply1 as _apply1, apply2 as _apply2  # noqa: E402
 
-# Methods that are the op functions themselves (their first argument is the tensor).
-_METHODS = ("add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu",
-            "abs", "sign", "clamp", "clip", "sum", "mean", "argmax", "argmin", "flatten", "transpose", "t", "squeeze",
-            "unsqueeze", "expand_as", "broadcast_to", "matmul", "mm", "bmm", "mv", "dot", "eq", "ne", "lt", "le",
-            "gt", "ge", "logical_and", "logical_or", "logical_not", "equal", "swapaxes", "absolute", "negative",
-            "multiply", "subtract", "divide", "true_divide", "greater", "less")
-for _name in _METHODS:
+# Methods that are the op functions themselves (their first argument is the tensor): see ops/__init__.py.
+for _name in ops.TENSOR_METHODS:
     setattr(Tensor, _name, getattr(ops, _name))
 Tensor.where = lambda self, condition, other: ops.where(condition, self, other)
 Tensor.where.__doc__ = "x.where(condition, y) is where(condition, x, y)."

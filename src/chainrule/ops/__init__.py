@@ -1,13 +1,23 @@
-"""Every op of chainrule, by module: importing this package registers them all (see _registry.py)."""
+"""Every op of chainrule, by module: importing this package registers them all (see _registry.py).
+
+Each module lists its public functions in ``__all__`` (exported as ``chainrule.<name>``) and the ones
+that are also Tensor methods in ``TENSOR_METHODS`` (``x.<name>(...)`` calls ``<name>(x, ...)``).
+"""
+from . import _nondiff, conversion, elementwise, indexing, linalg, reduction, shape
 from ._registry import REGISTRY, apply, apply1, apply2, defop  # noqa: F401
 from .elementwise import *  # noqa: F401,F403
 from .elementwise import ADD, SUB, MUL, DIV, NEG, ABS  # noqa: F401
-from .reduction import sum, mean, max, min, sum_to, ValuesIndices  # noqa: F401
-from .shape import (reshape, view, flatten, transpose, swapaxes, swapdims, t, permute, squeeze, unsqueeze,  # noqa: F401
-                    expand, broadcast_to, expand_as, cat, concat, concatenate, stack)
+from .reduction import *  # noqa: F401,F403
+from .reduction import sum_to, ValuesIndices  # noqa: F401
+from .shape import *  # noqa: F401,F403
+from .shape import view, expand, expand_as  # noqa: F401
+from .indexing import *  # noqa: F401,F403
 from .indexing import getitem, index_put, index_scatter  # noqa: F401
-from .linalg import matmul, mm, bmm, mv, dot  # noqa: F401
-from .conversion import clone, cast  # noqa: F401
-from ._nondiff import (eq, ne, lt, le, gt, ge, greater, greater_equal, less, less_equal, not_equal,  # noqa: F401
-                       logical_and, logical_or, logical_xor, logical_not, bitwise_and, bitwise_or, bitwise_xor,
-                       bitwise_not, equal, argmax, argmin)
+from .linalg import *  # noqa: F401,F403
+from .conversion import *  # noqa: F401,F403
+from .conversion import cast  # noqa: F401
+from ._nondiff import *  # noqa: F401,F403
+
+MODULES = (elementwise, reduction, shape, indexing, linalg, conversion, _nondiff)
+__all__ = [name for module in MODULES for name in module.__all__]
+TENSOR_METHODS = [name for module in MODULES for name in module.TENSOR_METHODS]

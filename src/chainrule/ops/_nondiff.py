@@ -4,6 +4,12 @@ import numpy as np
 
 from .._tensor import Tensor, make_tensor
 
+__all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
+           "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",
+           "bitwise_not", "equal", "argmax", "argmin"]
+TENSOR_METHODS = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
+                  "logical_and", "logical_or", "logical_xor", "logical_not", "equal", "argmax", "argmin"]
+
 
 def _result(name, array, *inputs):
     out = make_tensor(np.asarray(array))

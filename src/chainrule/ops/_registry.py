@@ -39,7 +39,7 @@ _generic = np.generic
 class Op:
     """A registered primitive. Calling it applies it: ``op(*inputs, **params)``."""
 
-    def __init__(self, name, forward, vjp, jvp, display, samples, view, saves, raw):
+    def __init__(self, name, forward, vjp, jvp, display, samples, view, saves, raw, torch, no_torch, order):
         self.name = name
         self.forward = forward
         self.display = display or _display_name(name)
@@ -58,6 +58,9 @@ class Op:
         self.samples = list(samples or ())
         self.is_view = view
         self.raw = raw
+        self.torch = torch
+        self.no_torch = no_torch
+        self.order = order
         read, meta_read = _names_read([rule for rule in self.vjps if rule is not None])
         if saves is not None:
             read = set(saves)
@@ -85,16 +88,21 @@ class Op:
         return self.jvp[self.arg_names[min(position, len(self.arg_names) - 1)]]
 
 
-def defop(name, forward, vjp, jvp, display=None, samples=(), view=False, saves=None, raw=False):
-    """Declare a primitive. See the module docstring; ``view`` marks ops whose output may share memory
-    with their first input, ``saves`` overrides the inputs read off the rules (inputs without a rule get
-    no gradient: where's condition, index arrays). ``raw=True`` promises the VJP rules
-    give the same result when called with NumPy arrays instead of Tensors (they use only arithmetic,
-    comparisons and chainrule functions, no Tensor methods); the engine then runs them on arrays when
-    no graph of the backward pass is needed, and the registry test checks the promise."""
+def defop(name, forward, vjp, jvp, display=None, samples=(), view=False, saves=None, raw=False, torch=None,
+          no_torch=None, order=2):
+    """Declare a primitive. See the module docstring. Optional:
+    ``view``: the output may share memory with the first input (a NumPy view).
+    ``saves``: override the inputs read off the rules (inputs without a rule get no gradient).
+    ``raw=True``: the VJP rules give the same result on NumPy arrays as on Tensors (they use only
+    arithmetic, comparisons and chainrule functions, no Tensor methods); the engine then runs them on
+    arrays when no graph of the backward pass is needed (tests/test_raw_rules.py checks the promise).
+    ``torch``: the same computation in PyTorch, ``torch(torch_module, *inputs, **params)``, which the
+    registry test compares with; or ``no_torch``: why PyTorch has no equivalent.
+    ``order``: how many times the op's rules can be differentiated (2, or 1 for an op whose derivative
+    is piecewise constant or not differentiable again); the registry test checks up to that order."""
     if name in REGISTRY:
         raise ValueError(f"op {name!r} is registered twice")
-    op = Op(name, forward, vjp, jvp, display, samples, view, saves, raw)
+    op = Op(name, forward, vjp, jvp, display, samples, view, saves, raw, torch, no_torch, order)
     REGISTRY[name] = op
     return op
 

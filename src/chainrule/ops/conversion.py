@@ -3,10 +3,13 @@ import numpy as np
 
 from ._registry import defop, apply, apply1, S
 
+__all__ = ["clone"]
+TENSOR_METHODS = []
+
 CLONE = defop("clone", lambda xp, x: x.copy(), vjp={"x": lambda g, out, x: g}, jvp="linear",
-              display="CloneBackward0", raw=True, samples=[S((3, 4)), S(())])
+              display="CloneBackward0", torch=lambda torch, x: torch.clone(x), raw=True, samples=[S((3, 4)), S(())])
 CAST = defop("cast", lambda xp, x, *, dtype: x.astype(dtype),
-             vjp={"x": lambda g, out, x, *, dtype: g.to(x.dtype)}, jvp="linear", display="ToCopyBackward0",
+             vjp={"x": lambda g, out, x, *, dtype: g.to(x.dtype)}, jvp="linear", display="ToCopyBackward0", torch=lambda torch, x, *, dtype: x.to(getattr(torch, dtype.name)),
              samples=[S((3, 4), dtype=np.dtype(np.float32)), S((2,), dtype=np.dtype(np.float64))])
 
 

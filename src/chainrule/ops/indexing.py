@@ -6,6 +6,30 @@ from .._errors import ShapeError, DTypeError, shape_str
 from .._tensor import Tensor
 from ._registry import defop, apply, S
 
+__all__ = []
+TENSOR_METHODS = []
+
+
+def torch_index(torch, index):
+    """The same index for a torch tensor (the registry test compares with PyTorch): arrays become tensors."""
+    if isinstance(index, tuple):
+        return tuple(torch_index(torch, i) for i in index)
+    return torch.from_numpy(index) if isinstance(index, np.ndarray) else index
+
+
+def _torch_index_scatter(torch, g, *, shape, index):
+    zeros = torch.zeros(shape, dtype=g.dtype)
+    if isinstance(index, np.ndarray) and index.dtype.kind in "iu":
+        return zeros.index_put((torch.from_numpy(index),), g, accumulate=True)  # repeated indices add up
+    zeros[torch_index(torch, index)] = g
+    return zeros
+
+
+def _torch_index_put(torch, x, v, *, index):
+    out = x.clone()
+    out[torch_index(torch, index)] = v
+    return out
+
 
 def _getitem_vjp(g, out, x, *, index):
     return index_scatter(g, x.shape, index)
@@ -18,6 +42,8 @@ SAMPLES = {
     "index": [S((5,), index=np.array([0, 2, 2, 4])), S((4, 5), index=np.array([[True, False, True, True, False]] * 4)),
               S((3, 4, 5), index=(np.array([0, 2]), slice(None), np.array([1, 3]))), S((4, 3), index=np.array([-1, 0, -1]))],
 }
+
+
 def _getitem_forward(xp, x, *, index):
     out = x[index]
     if out.__class__ is not np.ndarray:  # every dim indexed by an int: NumPy gives a scalar; take a 0-d view
@@ -26,7 +52,8 @@ def _getitem_forward(xp, x, *, index):
 
 
 SELECT, SLICE, INDEX = (defop(name, _getitem_forward, vjp={"x": _getitem_vjp}, jvp="linear",
-                              display=display, view=name != "index", samples=SAMPLES[name])
+                              display=display, view=name != "index", samples=SAMPLES[name],
+                              torch=lambda torch, x, *, index: x[torch_index(torch, index)])
                         for name, display in (("select", "SelectBackward0"), ("slice", "SliceBackward0"),
                                               ("index", "IndexBackward0")))
 
@@ -42,7 +69,7 @@ def _scatter_forward(xp, g, *, shape, index):
 
 INDEX_SCATTER = defop("index_scatter", _scatter_forward,
                       vjp={"g": lambda gg, out, g, *, shape, index: gg[index]}, jvp="linear",
-                      display="IndexScatterBackward0",
+                      display="IndexScatterBackward0", torch=_torch_index_scatter,
                       samples=[S((3,), shape=(5,), index=np.array([0, 2, 2])), S((2, 5), shape=(4, 5), index=slice(1, 3)),
                                S((2,), shape=(2, 3), index=np.array([[True, False, True], [False, False, False]]))])
 
@@ -56,7 +83,7 @@ def _put_forward(xp, x, v, *, index):
 INDEX_PUT = defop("index_put", _put_forward,
                   vjp={"x": lambda g, out, x, v, *, index: index_put(g, 0.0, index),
                        "v": lambda g, out, x, v, *, index: g[index]},
-                  jvp="linear", display="IndexPutBackward0",
+                  jvp="linear", display="IndexPutBackward0", torch=_torch_index_put,
                   samples=[S((4, 5), (2, 5), index=slice(1, 3)), S((5,), (), index=np.array([0, 3])),
                            S((4, 5), (5,), index=np.array([[True], [False], [True], [False]])[:, 0])])
 

@@ -4,6 +4,9 @@ gradient over broadcast batch dims."""
 from .._errors import ShapeError, shape_str
 from ._registry import defop, apply2, S
 
+__all__ = ["matmul", "mm", "bmm", "mv", "dot"]
+TENSOR_METHODS = ["matmul", "mm", "bmm", "mv", "dot"]
+
 
 def _matmul_vjp_a(g, out, a, b):
     if b.ndim == 1:  # out = a @ b drops b's column dim; put it back on g and b
@@ -26,7 +29,7 @@ def _matmul_vjp_b(g, out, a, b):
 MATMUL = defop("matmul", lambda xp, a, b: xp.matmul(a, b),
                vjp={"a": _matmul_vjp_a, "b": _matmul_vjp_b},
                jvp={"a": lambda t, out, a, b: matmul(t, b), "b": lambda t, out, a, b: matmul(a, t)},
-               display="MmBackward0",
+               display="MmBackward0", torch=lambda torch, a, b: torch.matmul(a, b),
                samples=[S((3, 4), (4, 2)), S((4,), (4, 2)), S((3, 4), (4,)), S((4,), (4,)),
                         S((2, 3, 4), (4, 5)), S((2, 1, 3, 4), (3, 4, 2)), S((5,), (2, 5, 3)), S((2, 3, 4), (4,))])
 

@@ -9,6 +9,9 @@ from .._tensor import Tensor, make_tensor
 from ._registry import defop, apply, S, arg
 from ._shape_utils import normalize_dim, reduced_count
 
+__all__ = ["sum", "mean", "max", "min"]
+TENSOR_METHODS = ["sum", "mean", "max", "min"]
+
 REDUCE_SAMPLES = [S((3, 4), dim=None, keepdim=False), S((3, 4), dim=(1,), keepdim=False),
                   S((3, 4), dim=(0,), keepdim=True), S((2, 3, 4), dim=(0, 2), keepdim=False), S((), dim=None, keepdim=True)]
 DIM_SAMPLES = [S(arg((3, 4), distinct=True), dim=1, keepdim=False), S(arg((3, 4), distinct=True), dim=0, keepdim=True),
@@ -40,9 +43,21 @@ def _mean_vjp(g, out, x, *, dim, keepdim):
 
 
 # PyTorch names the whole-tensor and the along-dims forms differently (SumBackward0 / SumBackward1).
-SUM, SUM_DIM = (defop(name, _sum_forward, vjp={"x": _sum_vjp}, jvp="linear", display=display, samples=REDUCE_SAMPLES)
+def _torch_reduction(name):
+    def reduce(torch, x, *, dim, keepdim):
+        fn = getattr(torch, name)
+        if dim is None:
+            return fn(x, dim=tuple(range(x.ndim)), keepdim=True) if keepdim and x.ndim else fn(x)
+        return fn(x, dim=dim, keepdim=keepdim)
+
+    return reduce
+
+
+SUM, SUM_DIM = (defop(name, _sum_forward, vjp={"x": _sum_vjp}, jvp="linear", display=display, samples=REDUCE_SAMPLES,
+                      torch=_torch_reduction("sum"))
                 for name, display in (("sum", "SumBackward0"), ("sum_dim", "SumBackward1")))
-MEAN, MEAN_DIM = (defop(name, _mean_forward, vjp={"x": _mean_vjp}, jvp="linear", display=display, samples=REDUCE_SAMPLES)
+MEAN, MEAN_DIM = (defop(name, _mean_forward, vjp={"x": _mean_vjp}, jvp="linear", display=display,
+                        samples=REDUCE_SAMPLES, torch=_torch_reduction("mean"))
                   for name, display in (("mean", "MeanBackward0"), ("mean_dim", "MeanBackward1")))
 
 
@@ -75,16 +90,16 @@ def _extreme_dim_jvp(t, out, x, *, dim, keepdim, pick):
 
 
 MAX_ALL = defop("max", lambda xp, x: xp.max(x), vjp={"x": _extreme_all_vjp}, jvp={"x": _extreme_all_jvp},
-                display="MaxBackward1", raw=True,
+                display="MaxBackward1", torch=lambda torch, x: torch.max(x), raw=True,
                 samples=[S(arg((3, 4), distinct=True)), S(arg(value=[1.0, 3.0, 3.0, 2.0])).first_order_only()])
 MIN_ALL = defop("min", lambda xp, x: xp.min(x), vjp={"x": _extreme_all_vjp}, jvp={"x": _extreme_all_jvp},
-                display="MinBackward1", raw=True,
+                display="MinBackward1", torch=lambda torch, x: torch.min(x), raw=True,
                 samples=[S(arg((3, 4), distinct=True)), S(arg(value=[1.0, 0.5, 0.5])).first_order_only()])
 MAX_DIM = defop("max_dim", lambda xp, x, *, dim, keepdim, pick: xp.max(x, axis=dim, keepdims=keepdim),
-                vjp={"x": _extreme_dim_vjp}, jvp={"x": _extreme_dim_jvp}, display="MaxBackward0",
+                vjp={"x": _extreme_dim_vjp}, jvp={"x": _extreme_dim_jvp}, display="MaxBackward0", torch=lambda torch, x, *, dim, keepdim, pick: torch.max(x, dim=dim, keepdim=keepdim).values,
                 samples=[S(*s.inputs, **s.params, pick="max") for s in DIM_SAMPLES])
 MIN_DIM = defop("min_dim", lambda xp, x, *, dim, keepdim, pick: xp.min(x, axis=dim, keepdims=keepdim),
-                vjp={"x": _extreme_dim_vjp}, jvp={"x": _extreme_dim_jvp}, display="MinBackward0",
+                vjp={"x": _extreme_dim_vjp}, jvp={"x": _extreme_dim_jvp}, display="MinBackward0", torch=lambda torch, x, *, dim, keepdim, pick: torch.min(x, dim=dim, keepdim=keepdim).values,
                 samples=[S(*s.inputs, **s.params, pick="min") for s in DIM_SAMPLES])
 
 
@@ -95,7 +110,7 @@ def _sum_to_forward(xp, x, *, shape):
 
 
 SUM_TO = defop("sum_to", _sum_to_forward, vjp={"x": lambda g, out, x, *, shape: g.expand(x.shape)},
-               jvp="linear", display="SumToBackward0",
+               jvp="linear", display="SumToBackward0", torch=lambda torch, x, *, shape: x.sum_to_size(shape),
                samples=[S((2, 3, 4), shape=(3, 1)), S((3, 4), shape=(4,)), S((3, 4), shape=(3, 4)), S((5,), shape=())])
 
 

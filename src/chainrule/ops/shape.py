@@ -8,33 +8,38 @@ from .._tensor import Tensor
 from ._registry import defop, apply, S
 from ._shape_utils import normalize_dim, as_shape
 
+__all__ = ["reshape", "flatten", "transpose", "swapaxes", "swapdims", "t", "permute", "squeeze", "unsqueeze",
+           "broadcast_to", "cat", "concat", "concatenate", "stack"]
+TENSOR_METHODS = ["flatten", "transpose", "swapaxes", "swapdims", "t", "squeeze", "unsqueeze", "expand_as",
+                  "broadcast_to"]
+
 
 def _inverse(perm):
     return tuple(int(i) for i in np.argsort(perm))
 
 
 VIEW = defop("view", lambda xp, x, *, shape: xp.reshape(x, shape),
-             vjp={"x": lambda g, out, x, *, shape: g.reshape(x.shape)}, jvp="linear", display="ViewBackward0",
+             vjp={"x": lambda g, out, x, *, shape: g.reshape(x.shape)}, jvp="linear", display="ViewBackward0", torch=lambda torch, x, *, shape: x.reshape(shape),
              view=True, samples=[S((3, 4), shape=(4, 3)), S((2, 3, 4), shape=(6, 4)), S((6,), shape=(2, 3)), S((), shape=(1,))])
 TRANSPOSE = defop("transpose", lambda xp, x, *, dim0, dim1: xp.swapaxes(x, dim0, dim1),
                   vjp={"x": lambda g, out, x, *, dim0, dim1: g.transpose(dim0, dim1)}, jvp="linear",
-                  display="TransposeBackward0", view=True,
+                  display="TransposeBackward0", torch=lambda torch, x, *, dim0, dim1: torch.transpose(x, dim0, dim1), view=True,
                   samples=[S((3, 4), dim0=0, dim1=1), S((2, 3, 4), dim0=0, dim1=2), S((2, 3), dim0=1, dim1=1)])
 PERMUTE = defop("permute", lambda xp, x, *, dims: xp.transpose(x, dims),
                 vjp={"x": lambda g, out, x, *, dims: g.permute(_inverse(dims))}, jvp="linear",
-                display="PermuteBackward0", view=True,
+                display="PermuteBackward0", torch=lambda torch, x, *, dims: x.permute(dims), view=True,
                 samples=[S((2, 3, 4), dims=(2, 0, 1)), S((3, 4), dims=(1, 0)), S((2, 3, 4), dims=(0, 1, 2))])
 SQUEEZE = defop("squeeze", lambda xp, x, *, dims: xp.squeeze(x, axis=dims),
                 vjp={"x": lambda g, out, x, *, dims: g.reshape(x.shape)}, jvp="linear",
-                display="SqueezeBackward0", view=True,
+                display="SqueezeBackward0", torch=lambda torch, x, *, dims: torch.squeeze(x, dims), view=True,
                 samples=[S((3, 1, 4), dims=(1,)), S((1, 3, 1), dims=(0, 2)), S((1,), dims=(0,))])
 UNSQUEEZE = defop("unsqueeze", lambda xp, x, *, dim: xp.expand_dims(x, dim),
                   vjp={"x": lambda g, out, x, *, dim: g.squeeze(dim)}, jvp="linear",
-                  display="UnsqueezeBackward0", view=True,
+                  display="UnsqueezeBackward0", torch=lambda torch, x, *, dim: torch.unsqueeze(x, dim), view=True,
                   samples=[S((3, 4), dim=0), S((3, 4), dim=2), S((), dim=0)])
 EXPAND = defop("expand", lambda xp, x, *, shape: xp.broadcast_to(x, shape),
                vjp={"x": lambda g, out, x, *, shape: g.sum_to_size(x.shape)}, jvp="linear",
-               display="ExpandBackward0", view=True,
+               display="ExpandBackward0", torch=lambda torch, x, *, shape: x.expand(shape), view=True,
                samples=[S((3, 1), shape=(3, 4)), S((4,), shape=(2, 3, 4)), S((), shape=(2, 2)), S((2, 1, 3), shape=(2, 5, 3))])
 
 
@@ -45,11 +50,11 @@ def _split_grad(g, index, *, dim, sizes):
 
 CAT = defop("cat", lambda xp, *xs, dim, sizes: xp.concatenate(xs, axis=dim),
             vjp={"xs": lambda g, out, *xs, dim, sizes, index: _split_grad(g, index, dim=dim, sizes=sizes)},
-            jvp="linear", display="CatBackward0",
+            jvp="linear", display="CatBackward0", torch=lambda torch, *xs, dim, sizes: torch.cat(xs, dim=dim),
             samples=[S((2, 3), (4, 3), dim=0, sizes=(2, 4)), S((2, 3), (2, 1), (2, 2), dim=1, sizes=(3, 1, 2))])
 STACK = defop("stack", lambda xp, *xs, dim: xp.stack(xs, axis=dim),
               vjp={"xs": lambda g, out, *xs, dim, index: g[(slice(None),) * dim + (index,)]},
-              jvp="linear", display="StackBackward0",
+              jvp="linear", display="StackBackward0", torch=lambda torch, *xs, dim: torch.stack(xs, dim=dim),
               samples=[S((2, 3), (2, 3), dim=0), S((3,), (3,), (3,), dim=1), S((), (), dim=0)])
 
 
