@@ -18,7 +18,7 @@ from .ops import *  # noqa: F401,F403 - every op module's __all__
 from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: F401
                                  is_grad_enabled, is_inference_mode_enabled)
 from ._format import set_printoptions, get_printoptions  # noqa: F401
-from . import autograd  # noqa: F401
+from . import autograd, linalg, nn  # noqa: F401
 
 # The engine works on Tensors but is imported before them; hand it what it needs.
 from .autograd import engine as _engine

@@ -1,9 +1,11 @@
 """Every op of chainrule, by module: importing this package registers them all (see _registry.py).
 
-Each module lists its public functions in ``__all__`` (exported as ``chainrule.<name>``) and the ones
-that are also Tensor methods in ``TENSOR_METHODS`` (``x.<name>(...)`` calls ``<name>(x, ...)``).
+Each module lists its public functions in ``__all__`` (exported as ``chainrule.<name>``), the ones
+that are also Tensor methods in ``TENSOR_METHODS`` (``x.<name>(...)`` calls ``<name>(x, ...)``), and
+where it has them, those of ``chainrule.nn.functional`` in ``FUNCTIONAL`` and of ``chainrule.linalg`` in
+``LINALG``.
 """
-from . import _nondiff, conversion, elementwise, indexing, linalg, reduction, shape
+from . import _nondiff, conv, conversion, elementwise, indexing, linalg, nn_ops, reduction, shape
 from ._registry import REGISTRY, apply, apply1, apply2, defop  # noqa: F401
 from .elementwise import *  # noqa: F401,F403
 from .elementwise import ADD, SUB, MUL, DIV, NEG, ABS  # noqa: F401
@@ -17,7 +19,9 @@ from .linalg import *  # noqa: F401,F403
 from .conversion import *  # noqa: F401,F403
 from .conversion import cast  # noqa: F401
 from ._nondiff import *  # noqa: F401,F403
+from .nn_ops import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
 
-MODULES = (elementwise, reduction, shape, indexing, linalg, conversion, _nondiff)
+MODULES = (elementwise, reduction, shape, indexing, linalg, conversion, _nondiff, nn_ops, conv)
 __all__ = [name for module in MODULES for name in module.__all__]
 TENSOR_METHODS = [name for module in MODULES for name in module.TENSOR_METHODS]
