@@ -1,8 +1,8 @@
 """chainrule.nn.functional: PyTorch's torch.nn.functional names and defaults. The ops are declared in
-chainrule/ops/nn_ops.py and chainrule/ops/conv.py; this module only gathers them."""
-from ..ops import conv as _conv, nn_ops as _nn_ops
+chainrule/ops/ (mostly nn_ops.py and conv.py); each op module lists what belongs here in FUNCTIONAL."""
+from .. import ops as _ops
 from ..ops.elementwise import relu, sigmoid, tanh  # noqa: F401 - PyTorch has these here too
 
-for _module in (_nn_ops, _conv):
-    for _name in _module.FUNCTIONAL:
+for _module in _ops.MODULES:
+    for _name in getattr(_module, "FUNCTIONAL", ()):
         globals()[_name] = getattr(_module, _name)
