@@ -567,12 +567,11 @@ class Tensor:
         return ops.div(other, self, rounding_mode="floor")
 
     def __mod__(self, other):
-        # Python's (and PyTorch's) remainder, sign of the divisor: a - floor(a / b) * b. The floor is a
-        # constant for the gradient, which gives PyTorch's rule: d/da = 1, d/db = -floor(a / b).
-        return self - ops.div(self, other, rounding_mode="floor") * other
+        # Python's (and PyTorch's) remainder, sign of the divisor; d/da = 1, d/db = -floor(a / b).
+        return ops.remainder(self, other)
 
     def __rmod__(self, other):
-        return other - ops.div(other, self, rounding_mode="floor") * self
+        return ops.remainder(other, self)
 
     def __neg__(self):
         return _apply1(_NEG, self)

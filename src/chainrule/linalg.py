@@ -5,4 +5,5 @@ from . import ops as _ops
 
 for _module in _ops.MODULES:
     for _name in getattr(_module, "LINALG", ()):
-        globals()[_name] = getattr(_module, _name)
+        # an attribute linalg_<name> comes first: torch.linalg.norm is not torch.norm
+        globals()[_name] = getattr(_module, "linalg_" + _name, None) or getattr(_module, _name)

@@ -12,9 +12,10 @@ from .elementwise import ADD, SUB, MUL, DIV, NEG, ABS  # noqa: F401
 from .reduction import *  # noqa: F401,F403
 from .reduction import sum_to, ValuesIndices  # noqa: F401
 from .shape import *  # noqa: F401,F403
-from .shape import view, expand, expand_as  # noqa: F401
+from .shape import view, expand, expand_as, repeat, tril_, triu_  # noqa: F401
 from .indexing import *  # noqa: F401,F403
 from .indexing import getitem, index_put, index_scatter  # noqa: F401
+from .indexing import scatter_, scatter_add_, index_add_, masked_fill_  # noqa: F401
 from .linalg import *  # noqa: F401,F403
 from .conversion import *  # noqa: F401,F403
 from .conversion import cast  # noqa: F401
