@@ -50,3 +50,18 @@ def test_float32_results_and_gradients(fresh_rng):
     a = fresh_rng.standard_normal((3, 4)).astype(np.float32)
     b = fresh_rng.standard_normal((4,)).astype(np.float32)
     compare_with_torch(lambda m, x, y: (x * y).tanh().sum(-1), [a, b], fresh_rng, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("a_dtype,b_dtype,b_0d", [("float32", "float64", True), ("int64", "float64", True),
+                                                  ("float32", "float64", False), ("float16", "float64", True),
+                                                  ("int32", "float32", True), ("bool", "float64", True)])
+def test_zero_dim_tensors_promote_as_in_pytorch(a_dtype, b_dtype, b_0d, fresh_rng):
+    """A 0-d tensor does not widen a dimensioned tensor of the same category (float32[3] * float64[]
+    is float32), but does lift int/bool to its float dtype: PyTorch's rule, not NumPy's."""
+    import chainrule
+    a = (fresh_rng.standard_normal(3) * 3).astype(a_dtype)
+    b = np.asarray(fresh_rng.standard_normal(() if b_0d else (3,)), dtype=b_dtype)
+    ours = chainrule.from_numpy(a) * chainrule.from_numpy(b)
+    theirs = torch.from_numpy(a) * torch.from_numpy(b)
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-3)

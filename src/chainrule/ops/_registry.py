@@ -397,11 +397,20 @@ def _as_array(value):
 
 
 def _keep_float32(out, arrays):
-    """NumPy makes float64 from int/bool arrays mixed with Python floats (and from int / int);
-    PyTorch makes float32, its default dtype. Keep float64 only if an input array was float64."""
+    """A float64 result where PyTorch's type promotion gives another dtype. NumPy makes float64 from
+    int/bool arrays mixed with Python floats (and from int / int), where PyTorch makes float32, its
+    default; and a 0-d float64 tensor does not widen a dimensioned float tensor in PyTorch (float32[3] +
+    float64[] is float32). Only called for float64 results, so the common float32 path never gets here."""
+    dimensioned = [a for a in arrays if isinstance(a, ndarray) and a.ndim]
+    for a in dimensioned:
+        if a.dtype is _F64:
+            return out
+    for a in dimensioned:
+        if a.dtype.kind == "f":
+            return out.astype(a.dtype)  # a dimensioned float tensor sets the dtype over 0-d ones
     for a in arrays:
         if isinstance(a, ndarray) and a.dtype is _F64:
-            return out
+            return out  # a 0-d float64 tensor with int/bool tensors: float64, as in PyTorch
     return out.astype(np.float32)
 
 
