@@ -65,3 +65,10 @@ def test_zero_dim_tensors_promote_as_in_pytorch(a_dtype, b_dtype, b_0d, fresh_rn
     theirs = torch.from_numpy(a) * torch.from_numpy(b)
     assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-3)
+
+
+def test_max_and_min_of_two_tensors_are_elementwise(fresh_rng):
+    a_shape, b_shape = broadcastable_shapes(fresh_rng)
+    a, b = fresh_rng.standard_normal(a_shape), fresh_rng.standard_normal(b_shape)
+    compare_with_torch(lambda m, x, y: m.max(x, y), [a, b], fresh_rng, what="max(a, b)")
+    compare_with_torch(lambda m, x, y: x.min(y), [a, b], fresh_rng, what="a.min(b)")

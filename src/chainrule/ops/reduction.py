@@ -511,9 +511,9 @@ ValuesIndices.__module__ = "chainrule"
 
 
 def _extreme(pick, whole, along, input, dim, keepdim):
-    if isinstance(dim, Tensor):
-        raise TypeError(f"{pick}(input, other) (the elementwise form) is not supported yet; use "
-                        f"{'maximum' if pick == 'max' else 'minimum'} or where()")
+    if isinstance(dim, Tensor):  # max(input, other): PyTorch's elementwise form
+        from .elementwise import maximum, minimum
+        return (maximum if pick == "max" else minimum)(input, dim)
     if input._data.size == 0:
         raise ShapeError(f"{pick}(): Expected reduction dim to be specified for input.numel() == 0 "
                          f"(input has shape {shape_str(input.shape)})")
