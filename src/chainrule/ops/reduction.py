@@ -248,12 +248,17 @@ PROD_DIM = defop("prod_dim", lambda xp, x, *, dim, keepdim: xp.prod(x, axis=dim,
                           S(arg(value=[[0.0, 0.0], [1.5, 0.0], [2.0, -1.0]]), dim=0, keepdim=True)])
 
 
-def _cumsum_forward(xp, x, *, dim, reverse):
+def _scan(accumulate, x, dim, reverse):
+    """cumsum/cumprod along ``dim``, from the right if ``reverse`` (their gradients need both)."""
     if x.ndim == 0:
         return x.copy()
     if reverse:
-        return xp.flip(xp.cumsum(xp.flip(x, dim), axis=dim), dim)
-    return xp.cumsum(x, axis=dim)
+        return np.flip(accumulate(np.flip(x, dim), axis=dim), dim)
+    return accumulate(x, axis=dim)
+
+
+def _cumsum_forward(xp, x, *, dim, reverse):
+    return _scan(xp.cumsum, x, dim, reverse)
 
 
 def cumsum_op(x, dim, reverse=False):
@@ -272,11 +277,7 @@ CUMSUM = defop("cumsum", _cumsum_forward,
 
 
 def _cumprod_forward(xp, x, *, dim, reverse):
-    if x.ndim == 0:
-        return x.copy()
-    if reverse:
-        return xp.flip(xp.cumprod(xp.flip(x, dim), axis=dim), dim)
-    return xp.cumprod(x, axis=dim)
+    return _scan(xp.cumprod, x, dim, reverse)
 
 
 def cumprod_op(x, dim, reverse=False):
