@@ -4,7 +4,8 @@ For each (op, sample) of ``chainrule.ops.REGISTRY``, in float64:
   (a) reverse mode: gradcheck (full Jacobian against central differences);
   (b) forward mode: the sum of the op's JVP rules along random tangents against a central difference
       along the same tangents;
-  (c) second order: gradgradcheck.
+  (c) second order: gradgradcheck;
+  (d) forward mode through dual numbers (make_dual) against reverse mode.
 Where torch is installed, forward values and gradients are also compared with a PyTorch equivalent.
 A newly registered op is picked up by all of these without editing this file; its declaration says
 what it equals in PyTorch (``torch=``) or why nothing does (``no_torch=``), and a test enforces that.
@@ -115,6 +116,31 @@ def test_op_derivatives(op, k):
                                          materialize_grads=True), (upstream,), **tol)
         except Exception as error:
             raise AssertionError(f"{where}: second order (gradgradcheck) failed:\n{error}") from error
+
+
+@pytest.mark.parametrize("op, k", CASES, ids=IDS)
+def test_op_forward_mode_through_dual_numbers(op, k):
+    """Forward mode as users run it (make_dual, then the op): the tangent J t must agree with reverse mode
+    through the identity <J t, u> = <t, J^T u> for a random u. (The JVP rules themselves are checked
+    against finite differences above.)"""
+    from chainrule.autograd import forward_ad
+    sample, inputs, params, positions = _setup(op, k)
+    where = _describe(op, k, sample)
+    rng = np.random.default_rng(5000 + k)
+    tangents = {i: make_tensor(rng.standard_normal(inputs[i].shape).astype(inputs[i]._data.dtype)) for i in positions}
+    with forward_ad.dual_level():
+        duals = [forward_ad.make_dual(x, tangents[i]) if i in tangents else x for i, x in enumerate(inputs)]
+        out = op(*duals, **params)
+        jt = forward_ad.unpack_dual(out).tangent
+    assert jt is not None, f"{where}: no tangent came out of forward mode"
+    assert jt.shape == out.shape, f"{where}: tangent shape {list(jt.shape)}, output shape {list(out.shape)}"
+    u = rng.standard_normal(out.shape).astype(out._data.dtype)
+    grads = grad(op(*inputs, **params), [inputs[i] for i in positions], make_tensor(u), allow_unused=True)
+    reverse = sum(float(np.sum(g._data * tangents[i]._data)) for i, g in zip(positions, grads) if g is not None)
+    forward = float(np.sum(jt._data * u))
+    rtol = 1e-6 if out._data.dtype == np.float64 else 1e-3
+    assert abs(forward - reverse) <= 1e-7 + rtol * max(abs(forward), abs(reverse)), (
+        f"{where}: forward mode <J t, u> = {forward!r} but reverse mode <t, J^T u> = {reverse!r}")
 
 
 def test_every_op_is_declared_fully():

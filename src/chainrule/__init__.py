@@ -25,6 +25,10 @@ from .autograd import engine as _engine
 from ._tensor import make_tensor as _make_tensor
 from .ops import sum_to as _sum_to
 
+from .autograd import forward_ad as _forward_ad
+
+_forward_ad.Tensor = Tensor
+_forward_ad.make_tensor = _make_tensor
 _engine.Tensor = Tensor
 _engine.make_tensor = _make_tensor
 _engine.sum_to = _sum_to

@@ -11,10 +11,11 @@ import numpy as np
 from . import _dtype
 from ._backend import CPU, ndarray
 from ._errors import DTypeError, GraphError, ShapeError, shape_str
-from .autograd import grad_mode
+from .autograd import forward_ad, grad_mode
 from .autograd import graph as _graph
 
 _grad_state = grad_mode.state
+_dual = forward_ad.state
 _new = object.__new__
 
 
@@ -411,6 +412,8 @@ class Tensor:
         result = compute(self._source_copy() if recording and self._rg else self)
         if result.grad_fn is not None and not self._rg:
             result = compute(self._source_copy())
+        if _dual.active:  # forward mode: self now holds the result, so it carries the result's tangent
+            forward_ad.set_tangent(self, forward_ad.tangent_of(result))
         data = result._data
         if data.shape != self._data.shape:
             raise ShapeError(f"{name}: output with shape {shape_str(self.shape)} doesn't match the broadcast shape "
@@ -433,6 +436,8 @@ class Tensor:
     def _source_copy(self):
         source = make_tensor(self._data.copy(), self.grad_fn, self._rg)
         source._nr = self._nr
+        if _dual.active:
+            forward_ad.set_tangent(source, forward_ad.tangent_of(self))
         return source
 
     def _inplace_through_base(self, name, compute, index):

@@ -15,7 +15,7 @@ from heapq import heappop, heappush
 import numpy as np
 
 from .._errors import GraphError, ShapeError, DTypeError, shape_str
-from . import anomaly
+from . import anomaly, forward_ad
 from .grad_mode import state as _grad_state
 from .graph import AccumulateGrad, accumulator, sums_to
 
@@ -153,7 +153,7 @@ def _run(roots, keep_graph, create_graph, targets, capture):
     of accumulated into .grad."""
     # Without create_graph the rules need not build a graph, so gradients travel as raw arrays and the
     # rules of ops declared raw-safe run on NumPy directly (the hot path); Tensors appear only at the ends.
-    raw = not create_graph
+    raw = not create_graph and not forward_ad.state.active  # tangents need Tensor rules (forward-over-reverse)
     target_nodes = None if targets is None else {node for node, _ in targets}
     needed = None if targets is None else _needed(target_nodes, [node for node, _, _ in roots])
     # `table` holds the gradient summed so far for each node that has received one; `ready` is a heap

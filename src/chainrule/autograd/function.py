@@ -26,7 +26,7 @@ import weakref
 import numpy as np
 
 from .._errors import GraphError, ShapeError, shape_str
-from . import anomaly
+from . import anomaly, forward_ad
 from .grad_mode import state as _grad_state
 from .graph import FREED_MESSAGE, Node, accumulator, check_versions, next_seq, sums_to
 
@@ -65,10 +65,13 @@ class FunctionCtx:
         self.to_save = tensors
 
     def save_for_forward(self, *tensors):
-        raise NotImplementedError("save_for_forward: forward-mode AD of custom Functions (jvp) is not supported")
+        """Keep tensors for ``jvp`` (forward mode); read them back there with ``ctx.saved_tensors``."""
+        self.saved_for_forward = tensors
 
     @property
     def saved_tensors(self):
+        if getattr(self, "in_jvp", False):
+            return tuple(getattr(self, "saved_for_forward", ()))
         node = self._node() if self._node is not None else None
         if node is not None:
             return node.saved_tensors
@@ -265,7 +268,7 @@ class Function:
     @staticmethod
     def jvp(ctx, *grad_inputs):
         raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use it "
-                                  "with forward mode AD (not supported by chainrule yet).")
+                                  "with forward mode AD: jvp(ctx, *tangents) returns the outputs' tangents.")
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -306,7 +309,36 @@ class Function:
         output = _wrap_outputs(cls, ctx, node, args, is_tensor, output)
         if node is not None and anomaly.enabled:
             anomaly.record_creation(node)
+        if forward_ad.state.active:
+            _forward_tangents(cls, ctx, args, is_tensor, output)
         return output
+
+
+def _forward_tangents(cls, ctx, args, is_tensor, output):
+    """Forward mode through a custom Function: its ``jvp(ctx, *input_tangents)`` gives the outputs' tangents."""
+    tangents = [forward_ad.tangent_of(a) if t else None for a, t in zip(args, is_tensor)]
+    if all(t is None for t in tangents):
+        return
+    if cls.jvp is Function.jvp:
+        raise NotImplementedError(f"{cls.__name__}: forward-mode AD (a dual tensor is an input) needs a "
+                                  f"@staticmethod jvp(ctx, *tangents) on {cls.__name__}")
+    ctx.in_jvp = True
+    try:
+        with forward_ad.paused():
+            result = cls.jvp(ctx, *tangents)
+    finally:
+        ctx.in_jvp = False
+    outs = output if isinstance(output, tuple) else (output,)
+    results = result if isinstance(result, tuple) else (result,)
+    if len(results) != len(outs):
+        raise GraphError(f"{cls.__name__}.jvp returned {len(results)} tangents for {len(outs)} outputs; return one "
+                         "per output of forward")
+    for o, t in zip(outs, results):
+        if t is not None and isinstance(o, Tensor):
+            if t.shape != o.shape:
+                raise ShapeError(f"{cls.__name__}.jvp returned a tangent of shape {shape_str(t.shape)} for an output "
+                                 f"of shape {shape_str(o.shape)}")
+            forward_ad.set_tangent(o, t)
 
 
 def _wrap_outputs(cls, ctx, node, args, is_tensor, output):

@@ -27,11 +27,12 @@ import numpy as np
 from .._backend import xp, ndarray
 from .._errors import DTypeError, ShapeError, shape_str
 from .._tensor import Tensor, make_tensor, NO_GRAD_META, _TensorMeta
-from ..autograd import anomaly, grad_mode
+from ..autograd import anomaly, forward_ad, grad_mode
 from ..autograd.graph import OpNode, accumulator, inplace_count, next_seq
 
 REGISTRY = {}
 _grad_state = grad_mode.state
+_dual = forward_ad.state
 _F64 = np.dtype(np.float64)
 _generic = np.generic
 
@@ -180,13 +181,18 @@ def apply(op, *inputs, **params):
     for x in inputs:
         if isinstance(x, Tensor) and x._rg:
             if _grad_state.enabled:
-                return _record(op, inputs, params, out)
+                result = _record(op, inputs, params, out)
+                break
             result = _unrecorded(out)
+            if op.is_view:
+                _share_version(result, inputs[0], out)
             break
     else:
         result = _plain(out, inputs)
-    if op.is_view:
-        _share_version(result, inputs[0], out)
+        if op.is_view:
+            _share_version(result, inputs[0], out)
+    if _dual.active:
+        forward_ad.propagate(op, inputs, params, result)
     return result
 
 
@@ -206,11 +212,16 @@ def apply1(op, x):
         out = out.astype(np.float32)
     if x._rg:
         if _grad_state.enabled:
-            return _record(op, (x,), _NO_PARAMS, out, (data,), (edge(x),))
-        return _unrecorded(out)
-    if x._meta is not None:
-        return _plain(out, (x,))
-    return make_tensor(out)
+            result = _record(op, (x,), _NO_PARAMS, out, (data,), (edge(x),))
+        else:
+            result = _unrecorded(out)
+    elif x._meta is not None:
+        result = _plain(out, (x,))
+    else:
+        result = make_tensor(out)
+    if _dual.active:  # forward mode (a dual level): one flag check otherwise
+        forward_ad.propagate(op, (x,), _NO_PARAMS, result)
+    return result
 
 
 def apply2(op, a, b):
@@ -237,12 +248,17 @@ def apply2(op, a, b):
         out = _keep_float32(out, (a_data, b_data))
     if a_rg or b_rg:
         if _grad_state.enabled:
-            return _record(op, (a, b), _NO_PARAMS, out, (a_data, b_data),
-                           (edge(a) if a_rg else None, edge(b) if b_rg else None))
-        return _unrecorded(out)
-    if (a_data is not a and a._meta is not None) or (b_data is not b and b._meta is not None):
-        return _plain(out, (a, b))
-    return make_tensor(out)
+            result = _record(op, (a, b), _NO_PARAMS, out, (a_data, b_data),
+                             (edge(a) if a_rg else None, edge(b) if b_rg else None))
+        else:
+            result = _unrecorded(out)
+    elif (a_data is not a and a._meta is not None) or (b_data is not b and b._meta is not None):
+        result = _plain(out, (a, b))
+    else:
+        result = make_tensor(out)
+    if _dual.active:
+        forward_ad.propagate(op, (a, b), _NO_PARAMS, result)
+    return result
 
 
 _NO_PARAMS = {}
