@@ -27,11 +27,12 @@ make_tensor = None
 
 
 class _State:
-    __slots__ = ("level", "active")
+    __slots__ = ("level", "active", "generation")
 
     def __init__(self):
         self.level = None  # the active level (0) or None
         self.active = False  # a level is active and tangents are being propagated (False inside a JVP rule)
+        self.generation = 0  # counts levels entered, so a tangent kept on a node is not used in a later level
 
 
 state = _State()
@@ -67,6 +68,7 @@ def enter_dual_level():
                          "before entering another")
     state.level = 0
     state.active = True
+    state.generation += 1
     _tangents.clear()
     return 0
 
@@ -147,6 +149,13 @@ class paused:
         return False
 
 
+def restore_tangent(tensor, kept):
+    """Give a rebuilt output the tangent kept on its node, if that tangent belongs to the active level."""
+    generation, tangent = kept
+    if state.active and generation == state.generation:
+        _set(tensor, tangent)
+
+
 def _alias(tensor):
     """The same values and graph position as ``tensor`` but a different object (so it has its own tangent):
     a view node if the tensor is in a graph, a tensor sharing memory otherwise."""
@@ -165,7 +174,13 @@ def propagate(op, inputs, params, result):
             contribution = op.jvp_rule(position)(tangent, result, *inputs, **params)
         total = contribution if total is None else total + contribution
     if total is not None:
-        _set(result, _fitted(op, total, result))
+        tangent = _fitted(op, total, result)
+        _set(result, tangent)
+        node = result.grad_fn
+        if node is not None and op.saves_out and node.op is op:
+            # The node rebuilds its output for its VJP rules in backward: keep the tangent for it, so a
+            # backward pass inside this level sees it (forward-over-reverse through exp, tanh, ...).
+            node._extras().out_tangent = (state.generation, tangent)
 
 
 def _fitted(op, tangent, result):

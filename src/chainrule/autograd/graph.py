@@ -10,6 +10,7 @@ import weakref
 from numpy import asarray, ndarray
 
 from .._errors import GraphError, shape_str
+from . import forward_ad
 
 # Set by chainrule._tensor when it loads (graph.py must not import it at module level: cycle).
 make_tensor = None
@@ -74,12 +75,13 @@ class Node:
 
 
 class NodeExtras:
-    __slots__ = ("pre_hooks", "retained", "trace")
+    __slots__ = ("pre_hooks", "retained", "trace", "out_tangent")
 
     def __init__(self):
         self.pre_hooks = {}
         self.retained = {}
         self.trace = None
+        self.out_tangent = None  # (dual level generation, tangent) of the output a rule reads: forward mode
 
 
 class OpNode(Node):
@@ -136,6 +138,8 @@ class OpNode(Node):
         out = None
         if op.saves_out:
             out = self.out_data if raw else make_tensor(self.out_data, self, True)
+            if not raw and self.extras is not None and self.extras.out_tangent is not None:
+                forward_ad.restore_tangent(out, self.extras.out_tangent)  # forward-over-reverse
         return out, saved
 
     def _check_saved(self):
