@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
 sys.path.insert(0, HERE)
 import chainrule  # noqa: E402
-from op_overhead import write_section  # noqa: E402
+from op_overhead import time_once, write_section  # noqa: E402
 
 BATCH, CHANNELS, SIZE, KERNEL, PADDING = 16, 64, 32, 3, 1
 TARGET = 2.0
@@ -61,12 +61,6 @@ def check(steps):
         for what, got, expected in zip(("output", "input grad", "weight grad", "bias grad"), step(), reference):
             scale = float(np.abs(expected).max())
             np.testing.assert_allclose(got, expected, rtol=1e-3, atol=1e-4 * scale, err_msg=f"{name}: {what}")
-
-
-def time_once(fn):
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def run(repeat):

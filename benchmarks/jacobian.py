@@ -28,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
 sys.path.insert(0, HERE)
 import chainrule  # noqa: E402
-from op_overhead import write_section  # noqa: E402
+from op_overhead import time_once, write_section  # noqa: E402
 
 SHAPES = ((2000, 10), (10, 2000))  # (n inputs, m outputs)
 TARGET_VS_WRONG = 5.0    # auto must be at least this many times faster than the wrong mode
@@ -81,12 +81,6 @@ def check(steps, reference):
         got = step()
         assert got.shape == reference.shape, f"{name}: shape {got.shape}, expected {reference.shape}"
         np.testing.assert_allclose(got, reference, rtol=1e-4, atol=1e-6, err_msg=name)
-
-
-def time_once(fn):
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def run(repeat):
