@@ -72,7 +72,7 @@ def test_activations(name, fresh_rng):
 def test_activations_in_float32_and_at_extremes(fresh_rng):
     x = np.concatenate([normal(fresh_rng, 8) * 60, [-1000.0, 1000.0, -80.0, 80.0]]).astype(np.float32)
     for name in ("elu", "selu", "celu", "mish", "silu", "gelu", "gelu_tanh", "softsign"):
-        compare_with_torch(ACTIVATIONS[name], [x], fresh_rng, rtol=1e-5, atol=1e-6, what=f"{name} float32 extremes")
+        compare_with_torch(ACTIVATIONS[name], [x], fresh_rng, rtol=1e-5, atol=1e-5, what=f"{name} float32 extremes")
 
 
 KINKS = {

@@ -726,30 +726,10 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     return apply(VECTOR_NORM, x, ord=ord, dim=dims, keepdim=keepdim)
 
 
-def _svd_values():
-    """The singular values function of ops/linalg.py, if that module has one yet."""
-    from . import linalg as _linalg
-    for name in ("svdvals", "svd"):
-        fn = getattr(_linalg, name, None)
-        if fn is not None:
-            return name, fn
-    return None, None
-
-
 def _singular_values(A, dims):
-    name, fn = _svd_values()
-    if fn is None:
-        return None
-    A = A.movedim(dims, (-2, -1)) if hasattr(A, "movedim") else _to_last_two(A, dims)
-    if name == "svdvals":
-        return fn(A)
-    result = fn(A, full_matrices=False)
-    return result[1] if isinstance(result, tuple) else result.S
-
-
-def _to_last_two(A, dims):
-    rest = [d for d in range(A.ndim) if d not in dims]
-    return A.permute(*rest, *dims)
+    """The singular values of the matrices in ``dims`` (for the spectral and nuclear norms)."""
+    from .decompositions import svdvals  # imported here: decompositions imports this module's ops
+    return svdvals(A.movedim(dims, (-2, -1)))
 
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
@@ -771,10 +751,6 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
         return (amax if ord > 0 else amin)(sums, (summed, extreme), keepdim)
     if ord in ("nuc", 2, -2) and not isinstance(ord, bool):
         values = _singular_values(A, dims)
-        if values is None:
-            raise NotImplementedError(
-                f"{op}: ord={ord!r} needs the singular values of A, and chainrule has no differentiable SVD yet "
-                "(linalg.svd / linalg.svdvals in ops/linalg.py); use ord='fro', 1, -1, inf or -inf")
         out = values.sum(-1) if ord == "nuc" else (amax if ord == 2 else amin)(values, -1)
         if keepdim:
             for d in sorted(dims):
