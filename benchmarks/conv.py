@@ -8,7 +8,6 @@ repetitions are compared.
 
     python benchmarks/conv.py [--repeat 20] [--write BENCHMARKS.md]
 """
-import argparse
 import os
 import platform
 import statistics
@@ -20,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
 sys.path.insert(0, HERE)
 import chainrule  # noqa: E402
-from op_overhead import time_once, write_section  # noqa: E402
+from common import command_line, time_once  # noqa: E402
 
 BATCH, CHANNELS, SIZE, KERNEL, PADDING = 16, 64, 32, 3, 1
 TARGET = 2.0
@@ -113,18 +112,7 @@ def report(medians, torch_version, repeat):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--write", metavar="FILE", help="replace this benchmark's section of FILE (BENCHMARKS.md)")
-    args = parser.parse_args(argv)
-    if args.repeat < 10:
-        parser.error("--repeat must be at least 10 (medians of fewer runs are too noisy to quote)")
-    medians, torch_version = run(args.repeat)
-    text, _ = report(medians, torch_version, args.repeat)
-    print(text)
-    if args.write:
-        write_section(args.write, text)
-    return 0
+    return command_line(__doc__, 20, 10, lambda repeat: report(*run(repeat), repeat)[0], argv)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ method computes the same Jacobian as PyTorch. Medians of >= 10 repetitions.
 
     python benchmarks/jacobian.py [--repeat 20] [--write BENCHMARKS.md]
 """
-import argparse
 import os
 import platform
 import statistics
@@ -27,7 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
 sys.path.insert(0, HERE)
 import chainrule  # noqa: E402
-from op_overhead import time_once, write_section  # noqa: E402
+from common import command_line, time_once  # noqa: E402
 
 SHAPES = ((2000, 10), (10, 2000))  # (n inputs, m outputs)
 TARGET_VS_WRONG = 5.0    # auto must be at least this many times faster than the wrong mode
@@ -139,18 +138,7 @@ def report(results, torch_version, repeat):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--write", metavar="FILE", help="replace this benchmark's section of FILE (BENCHMARKS.md)")
-    args = parser.parse_args(argv)
-    if args.repeat < 10:
-        parser.error("--repeat must be at least 10 (medians of fewer runs are too noisy to quote)")
-    results, torch_version = run(args.repeat)
-    text = report(results, torch_version, args.repeat)
-    print(text)
-    if args.write:
-        write_section(args.write, text)
-    return 0
+    return command_line(__doc__, 20, 10, lambda repeat: report(*run(repeat), repeat), argv)
 
 
 if __name__ == "__main__":

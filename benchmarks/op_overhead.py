@@ -7,17 +7,17 @@ alternating, and the medians of >= 30 repetitions are compared.
 
     python benchmarks/op_overhead.py [--repeat 50] [--write BENCHMARKS.md]
 """
-import argparse
 import os
 import platform
 import statistics
 import sys
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import chainrule  # noqa: E402
+from common import command_line, time_once  # noqa: E402
 
 N_OPS = 300
 SIZE = 16
@@ -83,12 +83,6 @@ def framework_step(lib, x_np, w_np):
     return step
 
 
-def time_once(fn):
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
 def run(repeat):
     """Median seconds of forward only and of forward + backward, per library, measured alternately."""
     rng = np.random.default_rng(0)
@@ -147,30 +141,7 @@ def report(medians, torch_version, repeat):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=50)
-    parser.add_argument("--write", metavar="FILE", help="replace this benchmark's section of FILE (BENCHMARKS.md)")
-    args = parser.parse_args(argv)
-    if args.repeat < 30:
-        parser.error("--repeat must be at least 30 (medians of fewer runs are too noisy to quote)")
-    medians, torch_version = run(args.repeat)
-    text, ratio = report(medians, torch_version, args.repeat)
-    print(text)
-    if args.write:
-        write_section(args.write, text)
-    return 0
-
-
-def write_section(path, text):
-    """Replace the section that starts with this benchmark's heading, keeping the rest of the file."""
-    heading = text.splitlines()[0]
-    old = open(path).read() if os.path.exists(path) else "# Benchmarks\n\n"
-    if heading in old:
-        start = old.index(heading)
-        end = old.find("\n## ", start + 1)
-        old = old[:start] + old[end + 1:] if end != -1 else old[:start]
-    with open(path, "w") as f:
-        f.write(old.rstrip("\n") + "\n\n" + text)
+    return command_line(__doc__, 50, 30, lambda repeat: report(*run(repeat), repeat)[0], argv)
 
 
 if __name__ == "__main__":

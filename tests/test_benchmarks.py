@@ -8,6 +8,7 @@ import numpy as np
 import chainrule
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "benchmarks"))
+import common  # noqa: E402
 import op_overhead  # noqa: E402
 
 
@@ -24,7 +25,7 @@ def test_chain_gradients_match_the_hand_written_numpy_backward():
 def test_write_section_replaces_only_its_own_section(tmp_path):
     path = tmp_path / "BENCHMARKS.md"
     path.write_text("# Benchmarks\n\nintro\n\n## Other benchmark\n\nkept\n\n## Per-op\n\nold figures\n")
-    op_overhead.write_section(str(path), "## Per-op\n\nnew figures\n")
+    common.write_section(str(path), "## Per-op\n\nnew figures\n")
     text = path.read_text()
     assert "old figures" not in text and "new figures" in text
     assert "intro" in text and "## Other benchmark\n\nkept" in text

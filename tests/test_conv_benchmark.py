@@ -14,6 +14,7 @@ _PATH = pathlib.Path(__file__).resolve().parent.parent / "benchmarks" / "conv.py
 _SPEC = importlib.util.spec_from_file_location("conv_benchmark", _PATH)
 conv_benchmark = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(conv_benchmark)
+import common  # noqa: E402 - benchmarks/ is on sys.path once the script is loaded
 
 
 def test_benchmark_step_matches_torch_at_a_small_size():
@@ -48,7 +49,7 @@ def test_report_writes_its_own_section(tmp_path):
     assert text.startswith("## Convolution: conv2d 64->64 channels")
     path = tmp_path / "BENCHMARKS.md"
     path.write_text("# Benchmarks\n\n## Per-op overhead\n\nkept\n")
-    conv_benchmark.write_section(str(path), text)
-    conv_benchmark.write_section(str(path), text)  # replaces, does not duplicate
+    common.write_section(str(path), text)
+    common.write_section(str(path), text)  # replaces, does not duplicate
     written = path.read_text()
     assert written.count("## Convolution") == 1 and "## Per-op overhead\n\nkept" in written

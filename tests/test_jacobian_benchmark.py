@@ -13,6 +13,7 @@ _PATH = pathlib.Path(__file__).resolve().parent.parent / "benchmarks" / "jacobia
 _SPEC = importlib.util.spec_from_file_location("jacobian_benchmark", _PATH)
 jacobian_benchmark = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(jacobian_benchmark)
+import common  # noqa: E402 - benchmarks/ is on sys.path once the script is loaded
 
 
 @pytest.mark.parametrize("n, m", [(7, 3), (3, 7), (4, 4)])
@@ -50,7 +51,7 @@ def test_report_computes_the_ratios_and_writes_its_own_section(tmp_path):
     assert text.startswith("## Jacobian: ") and "auto is 100x faster than the wrong mode" in text
     path = tmp_path / "BENCHMARKS.md"
     path.write_text("# Benchmarks\n\n## Per-op overhead\n\nkept\n")
-    jacobian_benchmark.write_section(str(path), text)
-    jacobian_benchmark.write_section(str(path), text)  # replaces, does not duplicate
+    common.write_section(str(path), text)
+    common.write_section(str(path), text)  # replaces, does not duplicate
     written = path.read_text()
     assert written.count("## Jacobian") == 1 and "## Per-op overhead\n\nkept" in written

@@ -270,15 +270,22 @@ CONV_WEIGHT = defop(
 
 
 # ----------------------------------------------------------------------------------- conv functions
-def _convnd(op, dims, input, weight, bias, stride, padding, dilation, groups):
+def _checked_operands(op, dims, input, weight, bias, weight_layout):
+    """The checks conv and conv_transpose share: tensors, float dtypes, the weight's rank. Returns the
+    input with a batch dim and whether it had none."""
     input, unbatched = _batched(op, input, dims)
     _check_tensor(op, "weight", weight)
     if bias is not None:
         _check_tensor(op, "bias", bias)
     _check_float(op, input, weight, bias)
     if weight._data.ndim != dims + 2:
-        raise ShapeError(f"{op}(): weight must be {dims + 2}D (out_channels, in_channels / groups, kernel...), got "
-                         f"shape {shape_str(weight.shape)}")
+        raise ShapeError(f"{op}(): weight must be {dims + 2}D ({weight_layout}, kernel...), got shape "
+                         f"{shape_str(weight.shape)}")
+    return input, unbatched
+
+
+def _convnd(op, dims, input, weight, bias, stride, padding, dilation, groups):
+    input, unbatched = _checked_operands(op, dims, input, weight, bias, "out_channels, in_channels / groups")
     stride, dilation = _tuple(op, "stride", stride, dims), _tuple(op, "dilation", dilation, dims)
     _positive(op, "stride", stride)
     _positive(op, "dilation", dilation)
@@ -338,14 +345,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def _conv_transposend(op, dims, input, weight, bias, stride, padding, output_padding, groups, dilation):
-    input, unbatched = _batched(op, input, dims)
-    _check_tensor(op, "weight", weight)
-    if bias is not None:
-        _check_tensor(op, "bias", bias)
-    _check_float(op, input, weight, bias)
-    if weight._data.ndim != dims + 2:
-        raise ShapeError(f"{op}(): weight must be {dims + 2}D (in_channels, out_channels / groups, kernel...), got "
-                         f"shape {shape_str(weight.shape)}")
+    input, unbatched = _checked_operands(op, dims, input, weight, bias, "in_channels, out_channels / groups")
     if isinstance(padding, str):
         raise ValueError(f"{op}(): padding must be an int or a tuple of ints, not {padding!r} ('same'/'valid' are "
                          "only for convolutions)")
