@@ -21,6 +21,9 @@ from ._format import set_printoptions, get_printoptions  # noqa: F401
 from . import autograd, linalg, nn  # noqa: F401
 from .tape import GradientTape, UnconnectedGradients  # noqa: F401
 from . import func  # noqa: F401
+from . import symbolic  # noqa: F401
+from . import numerical  # noqa: F401
+from .checking import check_derivatives  # noqa: F401
 
 # The engine works on Tensors but is imported before them; hand it what it needs.
 from .autograd import engine as _engine

@@ -26,14 +26,117 @@ def demo(out=sys.stdout):
     return f.item(), (df_dx.item(), df_dy.item()), hessian
 
 
+class CommandError(Exception):
+    """A mistake in the command line: printed as one line, exit code 2."""
+
+
+def _parse_at(pairs):
+    """["x=3", "y=4"] -> {"x": 3.0, "y": 4.0}, in the order given."""
+    values = {}
+    for pair in pairs or ():
+        name, sep, text = pair.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise CommandError(f"--at takes name=value pairs like x=3, got {pair!r}")
+        try:
+            values[name] = float(text)
+        except ValueError:
+            raise CommandError(f"--at {pair}: {text!r} is not a number") from None
+        if values[name] != values[name] or abs(values[name]) == float("inf"):
+            raise CommandError(f"--at {pair}: give a finite number")
+    return values
+
+
+def diff(text, at, hessian=False, method="all", plot_steps=None, out=None):
+    """The `diff` command: parse ``text`` into a symbolic expression (with ast, never eval), print its first
+    (or, with ``hessian``, second) derivative formulas and their values at ``at`` (a dict name -> number) by
+    each method, and the largest difference between each pair of methods. Returns the DerivativeReport."""
+    from . import symbolic
+    from .checking import check_derivatives, METHODS
+
+    out = sys.stdout if out is None else out
+    try:
+        expression = symbolic.parse(text)
+    except symbolic.ParseError as error:
+        raise CommandError(f"cannot parse {text!r}: {error}") from None
+    used = symbolic.free_symbols(expression)
+    missing = [name for name in used if name not in at]
+    if missing:
+        given = ", ".join(at) or "none"
+        raise CommandError(f"no value for {', '.join(missing)} (given: {given}); add it to --at, e.g. --at "
+                           + " ".join([*(f"{n}={v:g}" for n, v in at.items()), *(f"{n}=VALUE" for n in missing)]))
+    if not at:
+        raise CommandError("the expression has no variables; give one with --at, e.g. --at x=1")
+    names = list(at)
+    variables = symbolic.symbols(" ".join(names))
+    order = 2 if hessian else 1
+    methods = METHODS if method == "all" else (method,)
+
+    print(f"f = {expression}   at " + ", ".join(f"{n} = {v:g}" for n, v in at.items()), file=out)
+    print(f"value  f = {expression.evaluate(**at):.10g}", file=out)
+    for a, va in zip(names, variables):
+        first = expression.diff(va)
+        if not hessian:
+            print(f"df/d{a} = {first}", file=out)
+            continue
+        for b, vb in zip(names, variables):
+            print(f"d2f/d{a}d{b} = {first.diff(vb)}", file=out)
+    function = symbolic.lambdify(expression, names)
+    report = check_derivatives(function, *at.values(), order=order, methods=methods, names=names,
+                               expression=expression)
+    print(report, file=out)
+    if plot_steps:
+        _plot_steps(expression, names, at, plot_steps, out)
+    return report
+
+
+def _plot_steps(expression, names, at, path, out):
+    """The finite-difference error against the step, one curve per method, for each variable in turn (the
+    others fixed); several variables write one file each (out_x.png, out_y.png)."""
+    import os
+    from . import numerical, symbolic
+
+    stem, ext = os.path.splitext(path)
+    for name in names:
+        target = path if len(names) == 1 else f"{stem}_{name}{ext}"
+
+        def along(t, name=name):
+            return symbolic.evaluate(expression, **{**at, name: t})
+        try:
+            numerical.plot_error_curve(along, at[name], target, title=f"d/d{name} of {expression}")
+        except ImportError as error:
+            raise CommandError(str(error)) from None
+        print(f"wrote {target}", file=out)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="chainrule", description="Automatic differentiation on NumPy.")
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("demo", help="differentiate f(x, y) = x**2*y + y + 2 at (3, 4): value, gradient, Hessian")
     commands.add_parser("version", help="print the version")
+    diff_parser = commands.add_parser(
+        "diff", help="differentiate an expression by every method and compare",
+        description='Differentiate an expression, e.g. chainrule diff "x*x*y + y + 2" --at x=3 y=4: the '
+                    "derivative formulas, their values by reverse mode, forward mode, finite differences "
+                    "and the symbolic layer, and the largest difference between each pair.")
+    diff_parser.add_argument("expression", help='a Python-syntax expression, e.g. "x*x*y + y + 2" or "sin(x)*exp(y)"')
+    diff_parser.add_argument("--at", nargs="+", metavar="NAME=VALUE", default=[],
+                             help="the point: a value for every variable, e.g. --at x=3 y=4")
+    diff_parser.add_argument("--hessian", action="store_true", help="second derivatives instead of first")
+    diff_parser.add_argument("--method", choices=("all", "reverse", "forward", "numerical", "symbolic"),
+                             default="all", help="which method(s) to compute (default: all)")
+    diff_parser.add_argument("--plot-steps", metavar="PATH",
+                             help="draw the finite-difference error against the step into an image (matplotlib)")
     args = parser.parse_args(argv)
     if args.command == "demo":
-        demo()
+        demo(sys.stdout)
+    elif args.command == "diff":
+        try:
+            report = diff(args.expression, _parse_at(args.at), args.hessian, args.method, args.plot_steps)
+        except CommandError as error:
+            print(f"chainrule diff: error: {error}", file=sys.stderr)
+            return 2
+        return 0 if report.ok else 1
     elif args.command == "version":
         import chainrule
         print(chainrule.__version__)
