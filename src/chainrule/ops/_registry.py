@@ -265,9 +265,14 @@ _NO_PARAMS = {}
 
 
 def _on_array(op, x):
-    """An op applied to a NumPy array gives a NumPy array: this is how raw-safe rules run on arrays."""
+    """An op applied to a NumPy array gives a NumPy array: this is how raw-safe rules run on arrays. Objects
+    that know chainrule's functions (symbolic expressions: ``chainrule.sin(x)`` builds ``sin(x)``) get the
+    op by name. Only reached when ``x`` is not a Tensor, so tensors pay nothing for it."""
     if isinstance(x, (ndarray, _generic)):
         return op.forward(xp, x)
+    apply_function = getattr(x, "__chainrule_function__", None)
+    if apply_function is not None:
+        return apply_function(op.name)
     raise TypeError(f"{op.name}(): argument 'input' must be a Tensor, not {type(x).__name__}")
 
 

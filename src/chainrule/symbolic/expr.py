@@ -66,6 +66,17 @@ for _name in FUNCTIONS:  # x.sin(), x.exp(), ... like Tensor methods (so symboli
     setattr(Expr, _name, _method(_name))
 
 
+def _chainrule_function(self, name):
+    """chainrule.sin(x) on an expression (chainrule's unary functions call this): sin(x), or a clear error
+    for a function the symbolic layer does not have."""
+    if name not in FUNCTIONS:
+        raise TypeError(f"chainrule.{name} has no symbolic form; the symbolic layer knows {', '.join(FUNCTIONS)}")
+    return call(name, self)
+
+
+Expr.__chainrule_function__ = _chainrule_function
+
+
 def _short(text):
     return text if len(text) <= 60 else text[:60]
 

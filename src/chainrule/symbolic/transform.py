@@ -47,15 +47,16 @@ def tree_size(expr):
 
 
 def trace(fn, names):
-    """Run fn on symbols (operators and tensor methods such as x.sin(), x.exp()) and return the expression."""
+    """Run fn on symbols and return the expression it builds. fn may use operators, tensor methods
+    (x.sin()) and chainrule's unary functions (chainrule.sin(x)); other chainrule functions need tensors."""
     syms = symbols(names)
     try:
         out = fn(*syms)
     except TypeError as error:
         if "Expr" not in str(error):
             raise
-        raise TypeError(f"trace(): {error}. Chainrule functions such as chainrule.sin need tensors; write "
-                        "the function with operators and tensor methods (x.sin(), x.exp()) to trace it") from None
+        raise TypeError(f"trace(): {error}. Only operators, tensor methods (x.sin(), x.exp()) and chainrule's "
+                        "unary functions (chainrule.sin, chainrule.exp, ...) work on symbols") from None
     if isinstance(out, Expr):
         return out
     try:
