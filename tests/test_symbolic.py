@@ -211,3 +211,8 @@ def test_sympy_round_trip():
     assert s.from_sympy(sympy.sympify("x**2*y + y + 2")) is x * x * y + y + 2
     with pytest.raises(ValueError, match="not supported"):
         s.from_sympy(sympy.gamma(sympy.Symbol("x")))
+
+
+def test_parse_error_at_the_end_points_past_the_last_character():
+    with pytest.raises(s.ParseError, match=r"^column 5: the expression ends too early"):
+        s.parse("x*x*")

@@ -25,7 +25,9 @@ def parse(text, names=None):
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:
-        raise ParseError(f"column {error.offset or 1}: invalid syntax ({error.msg})") from None
+        if not error.offset:  # Python reports offset 0 when the expression ends too early ("x*x*")
+            raise ParseError(f"column {len(text.strip()) + 1}: the expression ends too early ({error.msg})") from None
+        raise ParseError(f"column {error.offset}: invalid syntax ({error.msg})") from None
     except (ValueError, RecursionError, MemoryError) as error:
         raise ParseError(f"column 1: cannot parse this expression ({type(error).__name__})") from None
     allowed = None if names is None else set(names.replace(",", " ").split() if isinstance(names, str) else names)
