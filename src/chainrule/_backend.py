@@ -11,10 +11,6 @@ def array_module(array):
     return np
 
 
-def device_of(array):
-    return CPU
-
-
 class device:
     """A device name, printed as PyTorch prints it: device(type='cpu')."""
 
