@@ -1,3 +1,6 @@
-"""chainrule.nn: neural-network building blocks. ``functional`` holds the stateless ops (PyTorch's
-torch.nn.functional); Modules, layers and losses as classes come with the training issue."""
+"""chainrule.nn: neural-network building blocks with PyTorch's names. ``Module`` and ``Parameter`` are the
+base; layers, activations and losses are Modules over ``functional`` (PyTorch's torch.nn.functional)."""
 from . import functional  # noqa: F401
+from .parameter import Parameter  # noqa: F401
+from .module import Module  # noqa: F401
+from .container import Sequential, ModuleList, ModuleDict  # noqa: F401
