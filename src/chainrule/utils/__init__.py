@@ -1,0 +1,2 @@
+"""Utilities around training: ``chainrule.utils.data`` (datasets, samplers, DataLoader)."""
+from . import data  # noqa: F401
