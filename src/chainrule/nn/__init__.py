@@ -4,3 +4,5 @@ from . import functional  # noqa: F401
 from .parameter import Parameter  # noqa: F401
 from .module import Module  # noqa: F401
 from .container import Sequential, ModuleList, ModuleDict  # noqa: F401
+from .modules import *  # noqa: F401,F403 - layers, activations and losses
+from . import init  # noqa: F401
