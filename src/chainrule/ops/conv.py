@@ -62,6 +62,16 @@ def _col2im(xp, cols, in_size, stride, padding, dilation):
 
 
 # ---------------------------------------------------------------------------------------- convolution
+# Two im2col layouts, chosen by shape alone (so the forward's kept im2col and the weight's gradient agree):
+# - position-major, channels last, (G, N * Ho * Wo, kh * kw * Cg): copies move runs of Cg channels and the
+#   product (positions x K) @ (K x Co) suits BLAS when there are many positions (early layers, large batches);
+# - weight-major, channels first, (G, Cg * kh * kw, N * Ho * Wo): the weight is used as stored, w (Co, K) @ cols,
+#   with no reordering copy; best when the weight outweighs the windows (deep layers, small batches: reordering
+#   a 512x512x3x3 weight costs more than the product) or when the channels are too few for channels-last copies.
+def _weight_major(N, Cg, Co, size):
+    return N * size[0] * size[1] < Co or Cg < 8
+
+
 def _channels_last_cols(xp, x, kernel, stride, padding, dilation, size, groups):
     """im2col in channels-last order: x (N, C, H, W) -> (groups, N * Ho * Wo, kh * kw * C / groups).
     x is copied once into a zero-padded (N, Hb, Wb, C) buffer, whose windows are then copied once into rows
@@ -78,19 +88,47 @@ def _channels_last_cols(xp, x, kernel, stride, padding, dilation, size, groups):
     return view.reshape(groups, N * Ho * Wo, kh * kw * Cg)
 
 
+def _channels_first_cols(xp, x, kernel, stride, padding, dilation, size, groups):
+    """im2col in weight-major order: x (N, C, H, W) -> (groups, C / groups * kh * kw, N * Ho * Wo), rows in the
+    order of the weight's (Cg, kh, kw) dims."""
+    N, C = x.shape[:2]
+    (kh, kw), (sh, sw), (dh, dw), (Ho, Wo) = kernel, stride, dilation, size
+    buffer = _padded(xp, x, padding, _buffer_size(x.shape[2:], size, kernel, stride, dilation, padding))
+    sN, sC, sH, sW = buffer.strides
+    view = as_strided(buffer, (C, kh, kw, N, Ho, Wo), (sC, sH * dh, sW * dw, sN, sH * sh, sW * sw), writeable=False)
+    return view.reshape(groups, C // groups * kh * kw, N * Ho * Wo)
+
+
+def _im2col_rows(xp, x, kernel, stride, padding, dilation, size, groups, Co):
+    """x's im2col in the layout _weight_major picks for this convolution (Co output channels)."""
+    make = _channels_first_cols if _weight_major(x.shape[0], x.shape[1] // groups, Co, size) else _channels_last_cols
+    return make(xp, x, kernel, stride, padding, dilation, size, groups)
+
+
 def _weight_matrix(w, groups):
-    """(Co, Cg, kh, kw) -> (groups, kh * kw * Cg, Co / groups), rows in the order of _channels_last_cols."""
+    """(Co, Cg, kh, kw) -> (groups, kh * kw * Cg, Co / groups), rows in the order of _channels_last_cols: a
+    transposed view of a (groups, Co / groups, kh * kw * Cg) copy (that reorder is cheap, BLAS takes the transpose)."""
     Co, Cg, kh, kw = w.shape
-    return w.reshape(groups, Co // groups, Cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(groups, kh * kw * Cg, Co // groups)
+    rows = w.reshape(groups, Co // groups, Cg, kh, kw).transpose(0, 1, 3, 4, 2).copy()
+    return rows.reshape(groups, Co // groups, kh * kw * Cg).transpose(0, 2, 1)
+
+
+def _grouped_rows(g, groups):
+    """g (N, Co, Ho, Wo) -> (groups, Co / groups, N * Ho * Wo) (a copy unless N = 1)."""
+    N, Co, Ho, Wo = g.shape
+    return g.reshape(N, Co, Ho * Wo).transpose(1, 0, 2).reshape(groups, Co // groups, N * Ho * Wo)
 
 
 def _conv_arrays(xp, x, w, *, stride, padding, dilation, groups, size, cols=None):
     """conv2d on 4-D arrays: one im2col copy (unless ``cols`` has it already) and one matrix multiply (per group,
     in one np.matmul call)."""
-    N = x.shape[0]
+    N, C = x.shape[:2]
     Co = w.shape[0]
     if cols is None:
-        cols = _channels_last_cols(xp, x, w.shape[2:], stride, padding, dilation, size, groups)
+        cols = _im2col_rows(xp, x, w.shape[2:], stride, padding, dilation, size, groups, Co)
+    if _weight_major(N, C // groups, Co, size):
+        out = xp.matmul(w.reshape(groups, Co // groups, -1), cols)  # (groups, Co / groups, N * Ho * Wo)
+        return xp.ascontiguousarray(out.reshape(Co, N, *size).transpose(1, 0, 2, 3))
     out = xp.matmul(cols, _weight_matrix(w, groups))  # (groups, N * Ho * Wo, Co / groups)
     out = out.reshape(groups, N, size[0], size[1], Co // groups).transpose(1, 0, 4, 2, 3)
     return xp.ascontiguousarray(out).reshape(N, Co, *size)
@@ -105,10 +143,30 @@ def _conv_forward(xp, x, w, b, cols, *, stride, padding, dilation, groups, size)
     return _from4d(out, ndim)
 
 
+def _conv_transpose_weight_major(xp, g, w, *, stride, padding, dilation, groups, size):
+    """_conv_transpose_arrays in the weight-major layout: w (Co, K) transposed times g's rows, then col2im with
+    one strided add per kernel offset into a channels-first buffer."""
+    N, Co, Ho, Wo = g.shape
+    _, Cg, kh, kw = w.shape
+    cols = xp.matmul(w.reshape(groups, Co // groups, -1).transpose(0, 2, 1), _grouped_rows(g, groups))
+    cols = cols.reshape(groups * Cg, kh, kw, N, Ho, Wo)
+    H, W = size
+    Hb, Wb = _buffer_size(size, (Ho, Wo), (kh, kw), stride, dilation, padding)
+    buffer = xp.zeros((groups * Cg, N, Hb, Wb), dtype=g.dtype)
+    (sh, sw), (dh, dw), (pt, pl) = stride, dilation, padding
+    for i in range(kh):
+        for j in range(kw):
+            buffer[:, :, i * dh:i * dh + sh * (Ho - 1) + 1:sh, j * dw:j * dw + sw * (Wo - 1) + 1:sw] += cols[:, i, j]
+    return xp.ascontiguousarray(buffer[:, :, pt:pt + H, pl:pl + W].transpose(1, 0, 2, 3))
+
+
 def _conv_transpose_arrays(xp, g, w, *, stride, padding, dilation, groups, size):
     """The adjoint of _conv_arrays in x: g (N, Co, Ho, Wo) -> (N, C, H, W)."""
     N, Co, Ho, Wo = g.shape
     _, Cg, kh, kw = w.shape
+    if _weight_major(N, Cg, Co, (Ho, Wo)):
+        return _conv_transpose_weight_major(xp, g, w, stride=stride, padding=padding, dilation=dilation,
+                                            groups=groups, size=size)
     reach = (dilation[0] * (kh - 1), dilation[1] * (kw - 1))
     if stride == (1, 1) and padding[0] <= reach[0] and padding[1] <= reach[1]:
         # Stride 1: the adjoint is itself a convolution, of g padded by reach - padding with the flipped kernel,
@@ -147,11 +205,14 @@ def _conv_weight_forward(xp, x, g, cols, *, stride, padding, dilation, groups, k
     N, C = x.shape[:2]
     Co, Ho, Wo = g.shape[1:]
     (kh, kw), Cg, Cog = kernel, C // groups, Co // groups
-    if cols is None:  # (G, N * Ho * Wo, kh * kw * Cg)
-        cols = _channels_last_cols(xp, x, kernel, stride, padding, dilation, (Ho, Wo), groups)
-    rows = g.reshape(N, groups, Cog, Ho * Wo).transpose(1, 2, 0, 3).reshape(groups, Cog, N * Ho * Wo)
-    w = xp.matmul(rows, cols)  # one GEMM per group over batch and positions: (G, Cog, kh * kw * Cg)
-    w = w.reshape(groups, Cog, kh, kw, Cg).transpose(0, 1, 4, 2, 3).reshape(Co, Cg, kh, kw)
+    if cols is None:
+        cols = _im2col_rows(xp, x, kernel, stride, padding, dilation, (Ho, Wo), groups, Co)
+    if _weight_major(N, Cg, Co, (Ho, Wo)):  # cols (G, Cg * kh * kw, N * Ho * Wo)
+        w = xp.matmul(_grouped_rows(g, groups), cols.transpose(0, 2, 1)).reshape(Co, Cg, kh, kw)
+    else:  # cols (G, N * Ho * Wo, kh * kw * Cg)
+        rows = g.reshape(N, groups, Cog, Ho * Wo).transpose(1, 2, 0, 3).reshape(groups, Cog, N * Ho * Wo)
+        w = xp.matmul(rows, cols)  # one GEMM per group over batch and positions: (G, Cog, kh * kw * Cg)
+        w = w.reshape(groups, Cog, kh, kw, Cg).transpose(0, 1, 4, 2, 3).reshape(Co, Cg, kh, kw)
     return w[:, :, 0, :] if ndim == 3 else w
 
 
@@ -248,7 +309,10 @@ CONV = defop("conv", _conv_forward, vjp={"x": _conv_vjp_x, "w": _conv_vjp_w, "b"
              display="ConvolutionBackward0", torch=_torch_conv,
              samples=[S((2, 3, 5, 5), (4, 3, 3, 3), (4,), None, **_CONV_PARAMS[0], size=(5, 5)),
                       S((1, 4, 6, 5), (4, 2, 2, 3), None, None, **_CONV_PARAMS[1], size=(3, 3)),
-                      S((2, 2, 7), (3, 2, 3), (3,), None, **_CONV_PARAMS[2], size=(1, 4))])
+                      S((2, 2, 7), (3, 2, 3), (3,), None, **_CONV_PARAMS[2], size=(1, 4)),
+                      # >= 8 channels per group and more positions than output channels: channels-last im2col
+                      S((1, 16, 3, 3), (4, 8, 2, 2), (4,), None, **{**_CONV_PARAMS[0], "groups": 2, "padding": (0, 1)},
+                        size=(2, 4))])
 CONV_TRANSPOSE = defop(
     "conv_transpose", _conv_transpose_forward,
     vjp={"g": _conv_t_vjp_g, "w": _conv_t_vjp_w, "b": lambda gg, out, g, w, b, **p: _channel_sum(gg)},
@@ -258,7 +322,10 @@ CONV_TRANSPOSE = defop(
     display="ConvolutionBackward0", torch=_torch_conv_transpose,
     samples=[S((2, 4, 3, 3), (4, 1, 3, 3), (1,), **{**_CONV_PARAMS[0], "stride": (2, 2)}, size=(5, 6)),
              S((1, 4, 4, 3), (4, 1, 2, 3), None, **_CONV_PARAMS[1], size=(9, 5)),
-             S((2, 3, 4), (3, 2, 3), None, **_CONV_PARAMS[2], size=(1, 8))])
+             S((2, 3, 4), (3, 2, 3), None, **_CONV_PARAMS[2], size=(1, 8)),
+             S((1, 2, 3, 3), (2, 8, 2, 2), None, **{**_CONV_PARAMS[0], "padding": (0, 0)}, size=(4, 4)),
+             S((1, 2, 3, 3), (2, 8, 2, 2), (8,), **{**_CONV_PARAMS[0], "stride": (2, 2), "padding": (0, 1)},
+               size=(6, 5))])
 CONV_WEIGHT = defop(
     "conv_weight", _conv_weight_forward, vjp={"x": _conv_w_vjp_x, "g": _conv_w_vjp_g},
     jvp={"x": lambda t, out, x, g, cols, **p: _conv_w(t, g, p, p["kernel"]),
@@ -266,7 +333,9 @@ CONV_WEIGHT = defop(
     display="ConvolutionBackwardBackward0", torch=_torch_conv_weight,
     samples=[S((2, 3, 5, 5), (2, 4, 5, 5), None, **_CONV_PARAMS[0], kernel=(3, 3)),
              S((1, 4, 6, 5), (1, 4, 3, 3), None, **_CONV_PARAMS[1], kernel=(2, 3)),
-             S((2, 2, 7), (2, 3, 4), None, **_CONV_PARAMS[2], kernel=(1, 3))])
+             S((2, 2, 7), (2, 3, 4), None, **_CONV_PARAMS[2], kernel=(1, 3)),
+             S((1, 16, 3, 3), (1, 4, 2, 4), None, **{**_CONV_PARAMS[0], "groups": 2, "padding": (0, 1)},
+               kernel=(2, 2))])
 
 
 # ----------------------------------------------------------------------------------- conv functions
@@ -328,8 +397,8 @@ def _convnd(op, dims, input, weight, bias, stride, padding, dilation, groups):
                   groups=groups, size=_fit(size, dims))
     cols = None
     if weight.requires_grad and is_grad_enabled():  # keep x's im2col for the weight's gradient (as THNN did)
-        cols = make_tensor(_channels_last_cols(np, _to4d(input._data), _fit(kernel, dims), params["stride"],
-                                               params["padding"], params["dilation"], params["size"], groups))
+        cols = make_tensor(_im2col_rows(np, _to4d(input._data), _fit(kernel, dims), params["stride"], params["padding"],
+                                        params["dilation"], params["size"], groups, Co))
     out = apply(CONV, input, weight, bias, cols, **params)
     return _unbatch(out, unbatched)
 

@@ -5,16 +5,18 @@ Primitives (own rules) only where stability or speed asks for them: ``softmax`` 
 (shifted by the max), ``nll_loss`` with class indices (one gather forward, one constant-coefficient
 product backward), ``binary_cross_entropy`` (PyTorch's clamped logs and its epsilon-guarded gradient),
 ``binary_cross_entropy_with_logits`` (softplus written without overflow), ``batch_norm`` /
-``layer_norm`` (one normalisation node with the affine weight and bias folded in) and ``embedding``
+``layer_norm`` (one normalisation node with the affine weight and bias folded in), ``linear`` (one
+node, as PyTorch's addmm) and ``embedding``
 with its scatter-add backward. Everything else is a composite of registered ops."""
 import math
 import warnings
+import weakref
 
 import numpy as np
 
 from .._errors import DTypeError, ShapeError, shape_str
 from .._tensor import Tensor, make_tensor
-from ..autograd import grad_mode
+from ..autograd import forward_ad, grad_mode
 from . import elementwise as _ew
 from ._registry import defop, apply, S, arg
 from ._shape_utils import normalize_dim, broadcast_shapes
@@ -229,8 +231,43 @@ def linear(input, weight, bias=None):
         raise ShapeError(f"linear: input of shape {shape_str(input.shape)} and weight of shape "
                          f"{shape_str(weight.shape)} do not fit: weight must be (out_features, in_features) with "
                          f"in_features equal to the input's last dim ({input.shape[-1] if input._data.ndim else '-'})")
-    out = matmul(input, weight.t() if weight._data.ndim == 2 else weight)
+    if weight._data.ndim == 2 and _same_float_dtype(input, weight, bias) and \
+            (bias is None or bias.shape == weight.shape[:1]):
+        return apply(LINEAR, input, weight, bias)
+    out = matmul(input, weight.t() if weight._data.ndim == 2 else weight)  # 1-D weight, mixed dtypes
     return out if bias is None else out + bias
+
+
+def _same_float_dtype(*tensors):
+    dtypes = {t._data.dtype for t in tensors if t is not None}
+    return len(dtypes) == 1 and dtypes.pop().kind == "f"
+
+
+# One node for x @ w.T + b, as PyTorch's addmm: the weight's gradient g.T @ x comes out C-contiguous (through a
+# transpose node it would be the F-ordered transpose of x.T @ g, which makes every later update of the weight a
+# strided pass), and the bias is added in place.
+def _linear_forward(xp, x, w, b):
+    out = xp.matmul(x, w.T)
+    if b is not None:
+        out += b
+    return out
+
+
+def _rows(t):
+    """(..., features) as (rows, features); a 1-D vector is one row."""
+    return t.reshape(-1, t.shape[-1])
+
+
+LINEAR = defop("linear", _linear_forward,
+               vjp={"x": lambda g, out, x, w, b: matmul(g, w),
+                    "w": lambda g, out, x, w, b: matmul(_rows(g).t(), _rows(x)),
+                    "b": lambda g, out, x, w, b: g},
+               jvp={"x": lambda t, out, x, w, b: matmul(t, w.t()),
+                    "w": lambda t, out, x, w, b: matmul(x, t.t()),
+                    "b": lambda t, out, x, w, b: t.expand(out.shape)},
+               display="AddmmBackward0", torch=lambda torch, x, w, b: torch.nn.functional.linear(x, w, b),
+               samples=[S((4, 3), (2, 3), (2,)), S((3,), (2, 3), None), S((2, 3, 4), (5, 4), (5,)),
+                        S((2, 3), (1, 3), (1,))])
 
 
 def bilinear(input1, input2, weight, bias=None):
@@ -709,11 +746,168 @@ def _torch_norm(torch, input, weight, bias, *, dims, eps):
     return out if bias is None else out + bias
 
 
-BATCH_NORM = defop("batch_norm", _norm_forward, display="NativeBatchNormBackward0", torch=_torch_norm,
-                   samples=[S((4, 3), (3,), (3,), dims=(0,), eps=1e-5),
-                            S((3, 2, 4), arg((2, 1)), arg((2, 1)), dims=(0, 2), eps=1e-3),
-                            S((2, 3, 2, 2), None, None, dims=(0, 2, 3), eps=1e-5),
-                            S((2, 3, 4), arg((3, 1)), None, dims=(2,), eps=1e-5)], **NORM_RULES)
+# batch_norm (also group_norm and instance_norm, with other dims) takes the batch statistics as two more,
+# non-differentiable inputs: batch_norm() computes them once for the running statistics and the normalisation
+# (None: the forward computes them). Without a graph of the backward pass (no create_graph, no forward-mode
+# tangents) the rules run fused on arrays, reusing the statistics; otherwise they are the differentiable
+# composites of layer_norm above, so derivatives of any order still work.
+def _moments(xp, x, dims):
+    """Mean and biased variance over ``dims`` (kept), in x's dtype: two passes, one temporary."""
+    mean = xp.mean(x, axis=dims, keepdims=True)
+    centered = x - mean
+    xp.multiply(centered, centered, out=centered)
+    return mean, xp.mean(centered, axis=dims, keepdims=True)
+
+
+def _rstd(var, eps):
+    return (1 / np.sqrt(var + eps)).astype(var.dtype, copy=False)
+
+
+def _bn_forward(xp, input, weight, bias, mean, rstd, *, dims, eps):
+    if mean is None:
+        mean, var = _moments(xp, input, dims)
+        rstd = _rstd(var, eps)
+    scale = rstd if weight is None else rstd * weight
+    out = input - mean
+    if scale.dtype == out.dtype and scale.ndim <= out.ndim:
+        out *= scale
+    else:
+        out = out * scale
+    if bias is not None:
+        if bias.dtype == out.dtype and bias.ndim <= out.ndim:
+            out += bias
+        else:
+            out = out + bias
+    return out
+
+
+def _fused():
+    """Whether the rules may run on arrays: no graph of the backward pass and no forward-mode tangents."""
+    return not grad_mode.state.enabled and not forward_ad.state.active
+
+
+def _bn_xhat(input, mean, rstd, dims, eps):
+    x = input._data
+    if mean is None:
+        m, var = _moments(np, x, dims)
+        r = _rstd(var, eps)
+    else:
+        m, r = mean._data, rstd._data
+    xhat = x - m
+    xhat *= r
+    return xhat, r
+
+
+class _ChannelSums:
+    """The per-channel sums of g and g * xhat that the input rule of a batch_norm node computed, for the weight
+    and bias rules of the same node, which the engine calls next with the same arrays. The key holds weak
+    references to the arrays (nothing is kept alive) plus the node's statistics, dims and eps, so another
+    node never matches."""
+    key = None
+    sums = None
+
+    @staticmethod
+    def _key(g, x, mean, dims, eps):
+        return (weakref.ref(g), weakref.ref(x), None if mean is None else weakref.ref(mean._data), dims, eps)
+
+    @classmethod
+    def store(cls, g, x, mean, dims, eps, sums):
+        cls.key, cls.sums = cls._key(g, x, mean, dims, eps), sums
+
+    @classmethod
+    def find(cls, g, x, mean, dims, eps):
+        key = cls.key
+        if key is None or key[0]() is not g or key[1]() is not x or key[3:] != (dims, eps):
+            return None
+        if (key[2] is None) != (mean is None) or (mean is not None and key[2]() is not mean._data):
+            return None
+        return cls.sums
+
+
+def _per_channel(g, input, weight, dims):
+    """Whether the fused input rule may take the weight out of the means: it is constant along ``dims`` (as
+    in batch_norm and instance_norm; not group_norm), and shapes and dtypes agree."""
+    x = input._data
+    if g._data.shape != x.shape or g._data.dtype != x.dtype:
+        return False
+    if weight is None:
+        return True
+    shape = (1,) * (x.ndim - weight._data.ndim) + weight._data.shape
+    return weight._data.dtype == x.dtype and all(shape[d] == 1 for d in dims)
+
+
+def _bn_statistics(input, mean, rstd, dims, eps):
+    if mean is None:
+        m, var = _moments(np, input._data, dims)
+        return m, _rstd(var, eps)
+    return mean._data, rstd._data
+
+
+def _bn_vjp_input(g, out, input, weight, bias, mean, rstd, *, dims, eps):
+    if not _fused():
+        return _norm_vjp_input(g, out, input, weight, bias, dims=dims, eps=eps)
+    if not _per_channel(g, input, weight, dims):
+        xhat, r = _bn_xhat(input, mean, rstd, dims, eps)
+        gd = g._data if weight is None else g._data * weight._data
+        mean_g = gd.mean(axis=dims, keepdims=True)
+        mean_gx = (gd * xhat).mean(axis=dims, keepdims=True)
+        xhat *= mean_gx
+        dx = gd - mean_g
+        dx -= xhat
+        return make_tensor(dx * r)
+    # dx = r w (g - mean(g) - xhat mean(g xhat)) = A g + B (x - mean) + C per channel: 8 passes over the data
+    x, gd = input._data, g._data
+    m, r = _bn_statistics(input, mean, rstd, dims, eps)
+    count = x.size // m.size
+    centered = x - m
+    product = gd * centered
+    sum_g = gd.sum(axis=dims, keepdims=True)
+    sum_gxhat = product.sum(axis=dims, keepdims=True) * r
+    _ChannelSums.store(gd, x, mean, dims, eps, (sum_g, sum_gxhat))
+    a = r if weight is None else r * weight._data
+    dx = np.multiply(gd, a, out=product)
+    centered *= -a * r * sum_gxhat / count
+    dx += centered
+    dx -= a * sum_g / count
+    return make_tensor(dx)
+
+
+def _bn_vjp_weight(g, out, input, weight, bias, mean, rstd, *, dims, eps):
+    if not _fused():
+        return g * _normalized(input, dims, eps)[0]
+    sums = _ChannelSums.find(g._data, input._data, mean, dims, eps)
+    if sums is not None:
+        return make_tensor(sums[1])  # sum of g * xhat over dims; the engine sums any other broadcast dims
+    xhat, _ = _bn_xhat(input, mean, rstd, dims, eps)
+    product = np.multiply(xhat, g._data, out=xhat) if g.shape == xhat.shape else xhat * g._data
+    return make_tensor(product)  # the engine sums it to the weight's shape
+
+
+def _bn_vjp_bias(g, out, input, weight, bias, mean, rstd, *, dims, eps):
+    if _fused():
+        sums = _ChannelSums.find(g._data, input._data, mean, dims, eps)
+        if sums is not None:
+            _ChannelSums.key = _ChannelSums.sums = None  # the last rule of the node: forget
+            return make_tensor(sums[0])
+    return g
+
+
+def _torch_bn(torch, input, weight, bias, mean, rstd, *, dims, eps):
+    return _torch_norm(torch, input, weight, bias, dims=dims, eps=eps)
+
+
+BATCH_NORM = defop(
+    "batch_norm", _bn_forward, display="NativeBatchNormBackward0", torch=_torch_bn,
+    vjp={"input": _bn_vjp_input, "weight": _bn_vjp_weight,
+         "bias": _bn_vjp_bias},
+    jvp={"input": lambda t, out, input, weight, bias, mean, rstd, *, dims, eps:
+         _norm_jvp_input(t, out, input, weight, bias, dims=dims, eps=eps),
+         "weight": lambda t, out, input, weight, bias, mean, rstd, *, dims, eps: t * _normalized(input, dims, eps)[0],
+         "bias": lambda t, out, input, weight, bias, mean, rstd, *, dims, eps: t.expand(out.shape)},
+    samples=[S((4, 3), (3,), (3,), None, None, dims=(0,), eps=1e-5),
+             S((3, 2, 4), arg((2, 1)), arg((2, 1)), None, None, dims=(0, 2), eps=1e-3),
+             S((2, 3, 2, 2), None, None, None, None, dims=(0, 2, 3), eps=1e-5),
+             S((2, 3, 4), arg((3, 1)), None, None, None, dims=(2,), eps=1e-5)])
 LAYER_NORM = defop("layer_norm", _norm_forward, display="NativeLayerNormBackward0", torch=_torch_norm,
                    samples=[S((3, 4), (4,), (4,), dims=(1,), eps=1e-5),
                             S((2, 3, 4), (3, 4), None, dims=(1, 2), eps=1e-5),
@@ -760,15 +954,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if count <= 1:
             raise ValueError(f"batch_norm: Expected more than 1 value per channel when training, got input size "
                              f"{shape_str(input.shape)}")
-        if running_mean is not None or running_var is not None:
-            data = input._data
-            mean = data.mean(axis=dims)
-            var = data.var(axis=dims) * (count / (count - 1))
-            if running_mean is not None:
-                _update_running("batch_norm", running_mean, mean, momentum, channels)
-            if running_var is not None:
-                _update_running("batch_norm", running_var, var, momentum, channels)
-        return apply(BATCH_NORM, input, w, b, dims=dims, eps=eps)
+        mean, var = _moments(np, input._data, dims)
+        if running_mean is not None:
+            _update_running("batch_norm", running_mean, mean.reshape(-1), momentum, channels)
+        if running_var is not None:
+            _update_running("batch_norm", running_var, var.reshape(-1) * (count / (count - 1)), momentum, channels)
+        return apply(BATCH_NORM, input, w, b, make_tensor(mean), make_tensor(_rstd(var, eps)), dims=dims, eps=eps)
     if running_mean is None or running_var is None:
         raise ValueError("batch_norm: running_mean and running_var must be defined in evaluation mode "
                          "(training=False); pass them or use training=True")
@@ -810,7 +1001,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     per_group = (num_groups, channels // num_groups) + (1,) * len(spatial)
     w = None if weight is None else _channel_view("group_norm", weight, channels, ndim, "weight").reshape(per_group)
     b = None if bias is None else _channel_view("group_norm", bias, channels, ndim, "bias").reshape(per_group)
-    out = apply(BATCH_NORM, grouped, w, b, dims=tuple(range(2, ndim + 1)), eps=eps)
+    out = apply(BATCH_NORM, grouped, w, b, None, None, dims=tuple(range(2, ndim + 1)), eps=eps)
     return out.reshape(input.shape)
 
 
@@ -838,7 +1029,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if running_var is not None:
         var = data.var(axis=dims) * (count / (count - 1))
         _update_running("instance_norm", running_var, var.mean(0), momentum, channels)
-    return apply(BATCH_NORM, input, w, b, dims=dims, eps=eps)
+    return apply(BATCH_NORM, input, w, b, None, None, dims=dims, eps=eps)
 
 
 # ---------------------------------------------------------------------------------------- embedding

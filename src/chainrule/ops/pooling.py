@@ -30,18 +30,35 @@ def _first_inside(n_out, stride, pad, dilation, n_in):
     return np.clip(start + skip * dilation, 0, n_in - 1)
 
 
-def _running_argmax(xp, candidates, first, shape, dtype, check_nan):
+def _running_argmax(xp, candidates, count, first, shape, dtype, check_nan):
     """PyTorch's max-pool scan: start at the first valid position with -inf, take a value when it is larger
-    (or NaN). ``candidates`` yields (values, flat input positions) per kernel offset."""
-    best = xp.full(shape, -np.inf, dtype=dtype)
-    index = xp.array(xp.broadcast_to(first, shape), dtype=np.int64)
-    for values, positions in candidates:
-        take = values > best
-        if check_nan:
-            take |= xp.isnan(values)
-        xp.copyto(best, values, where=take)
-        xp.copyto(index, xp.broadcast_to(positions, shape), where=take)
-    return index
+    (or NaN). ``candidates()`` yields (values, flat input positions) for each of ``count`` kernel offsets.
+    Which candidate won is kept in a small integer array (-1: none, keep ``first``); one lookup at the end
+    turns that into flat positions."""
+    winner = xp.full(shape, -1, dtype=np.int8 if count < 128 else np.int16 if count < 32768 else np.int32)
+    positions = []
+    if check_nan:  # the scan itself: a NaN is taken wherever it comes
+        best = xp.full(shape, -np.inf, dtype=dtype)
+        for number, (values, where) in enumerate(candidates()):
+            take = (values > best) | xp.isnan(values)
+            xp.copyto(best, values, where=take)
+            xp.copyto(winner, number, where=take)
+            positions.append(xp.broadcast_to(where, shape[2:]))
+    else:
+        # Without NaN the scan takes the first maximum: find the maxima (branch-free passes), then mark where
+        # each candidate equals them, last candidate first so the first one wins (sparse, cheap masked writes).
+        best = None
+        for values, where in candidates():
+            best = values.astype(dtype, copy=True) if best is None else xp.maximum(best, values, out=best)
+            positions.append(xp.broadcast_to(where, shape[2:]))
+        found = list(candidates())
+        for number in range(len(found) - 1, -1, -1):
+            xp.copyto(winner, number, where=found[number][0] == best)
+        xp.copyto(winner, -1, where=best == -np.inf)  # only padding or -inf: the first valid position, as the scan
+    positions.append(xp.broadcast_to(first, shape[2:]))  # row -1
+    table = xp.stack(positions).reshape(len(positions), -1).astype(np.int64, copy=False)
+    plane = table.shape[1]
+    return table[winner.reshape(-1, plane), xp.arange(plane)].reshape(shape)
 
 
 def _max_pool_index(xp, x, *, kernel_size, stride, padding, dilation, ceil_mode):
@@ -62,7 +79,8 @@ def _max_pool_index(xp, x, *, kernel_size, stride, padding, dilation, ceil_mode)
                 rows, cols = out_rows + i * dilation[0], out_cols + j * dilation[1]
                 yield buffer[_offset_slice(i, j, stride, dilation, size)], rows[:, None] * W + cols[None, :]
 
-    index = _running_argmax(xp, candidates(), rows0[:, None] * W + cols0[None, :], (N, C) + size, x.dtype,
+    index = _running_argmax(xp, candidates, kernel_size[0] * kernel_size[1], rows0[:, None] * W + cols0[None, :],
+                            (N, C) + size, x.dtype,
                             bool(xp.isnan(x).any()))
     return index[:, :, 0, :] if ndim == 3 else index
 
@@ -86,7 +104,9 @@ def _adaptive_max_index(xp, x, *, output_size):
                 cols = np.minimum(w0 + b, w1 - 1)
                 yield band[:, :, :, cols], rows[:, None] * W + cols[None, :]
 
-    index = _running_argmax(xp, candidates(), h0[:, None] * W + w0[None, :], (N, C) + tuple(output_size), x.dtype,
+    count = int((h1 - h0).max()) * int((w1 - w0).max())
+    index = _running_argmax(xp, candidates, count, h0[:, None] * W + w0[None, :], (N, C) + tuple(output_size),
+                            x.dtype,
                             bool(xp.isnan(x).any()))
     return index[:, :, 0, :] if ndim == 3 else index
 
