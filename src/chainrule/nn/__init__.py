@@ -6,3 +6,4 @@ from .module import Module  # noqa: F401
 from .container import Sequential, ModuleList, ModuleDict  # noqa: F401
 from .modules import *  # noqa: F401,F403 - layers, activations and losses
 from . import init  # noqa: F401
+from . import utils, models  # noqa: F401
