@@ -1,4 +1,4 @@
-"""The `chainrule` command: `demo` prints f(x, y) = x²y + y + 2 at (3, 4) with its gradient and Hessian."""
+"""The `chainrule` command: `basics` prints f(x, y) = x²y + y + 2 at (3, 4) with its gradient and Hessian."""
 import io
 import os
 import subprocess
@@ -8,9 +8,9 @@ import chainrule
 from chainrule import cli
 
 
-def test_demo_values_gradient_and_hessian():
+def test_basics_values_gradient_and_hessian():
     out = io.StringIO()
-    value, gradient, hessian = cli.demo(out)
+    value, gradient, hessian = cli.basics(out)
     # f = 9*4 + 4 + 2; grad = (2xy, x^2 + 1); Hessian = [[2y, 2x], [2x, 0]]
     assert value == 42.0
     assert gradient == (24.0, 10.0)
@@ -25,8 +25,8 @@ def run_module(*args):
     return subprocess.run([sys.executable, "-m", "chainrule", *args], capture_output=True, text=True, check=True, env=env)
 
 
-def test_python_dash_m_runs_the_demo_and_version():
-    demo = run_module("demo")
+def test_python_dash_m_runs_basics_and_version():
+    demo = run_module("basics")
     assert "value     f = 42" in demo.stdout
     version = run_module("version")
     assert version.stdout.strip() == chainrule.__version__

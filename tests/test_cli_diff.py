@@ -80,7 +80,7 @@ def test_plot_steps_writes_one_image_per_variable(capsys, tmp_path):
     assert single.read_bytes().startswith(b"\x89PNG")
 
 
-def test_demo_and_version_still_work(capsys):
+def test_basics_and_version_still_work(capsys):
     assert cli.main(["version"]) == 0
-    assert cli.main(["demo"]) == 0
+    assert cli.main(["basics"]) == 0
     assert "f = 42" in capsys.readouterr().out

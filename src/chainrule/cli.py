@@ -3,7 +3,7 @@ import argparse
 import sys
 
 
-def demo(out=sys.stdout):
+def basics(out=sys.stdout):
     """Differentiate f(x, y) = x²y + y + 2 at (3, 4): value, gradient (reverse mode) and Hessian
     (reverse mode applied twice, through create_graph=True)."""
     import chainrule as torch
@@ -109,10 +109,71 @@ def _plot_steps(expression, names, at, path, out):
         print(f"wrote {target}", file=out)
 
 
+def _add_training_options(parser, demo):
+    from .training import TrainConfig, MODELS, DATASETS, OPTIMIZERS, SCHEDULES
+
+    defaults = TrainConfig()
+    parser.add_argument("--out", default="chainrule-demo" if demo else defaults.out,
+                        help="folder for the checkpoint, weights, history and plot (default: %(default)s)")
+    parser.add_argument("--epochs", type=int, default=defaults.epochs, help="default: %(default)s")
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="initialisation and shuffling seed")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars (the per-epoch lines stay)")
+    if demo:
+        return
+    parser.add_argument("--model", choices=MODELS, default=defaults.model, help="default: %(default)s")
+    parser.add_argument("--hidden", type=int, nargs="+", default=list(defaults.hidden), metavar="N",
+                        help="hidden layer widths of the mlp (default: %(default)s)")
+    parser.add_argument("--dataset", choices=DATASETS, default=defaults.dataset,
+                        help="digits (embedded, 8x8) or mnist (read from --data-dir); default: %(default)s")
+    parser.add_argument("--data-dir", help="folder with the MNIST IDX files (plain or .gz)")
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer, help="default: %(default)s")
+    parser.add_argument("--lr", type=float, default=defaults.lr, help="learning rate (default: %(default)s)")
+    parser.add_argument("--momentum", type=float, default=defaults.momentum,
+                        help="for sgd and rmsprop (default: %(default)s)")
+    parser.add_argument("--weight-decay", type=float, default=defaults.weight_decay, help="default: %(default)s")
+    parser.add_argument("--label-smoothing", type=float, default=defaults.label_smoothing, help="default: %(default)s")
+    parser.add_argument("--schedule", choices=SCHEDULES, default=defaults.schedule,
+                        help="learning rate over the epochs (default: %(default)s)")
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size, help="default: %(default)s")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from the checkpoint in --out (after an interrupted run)")
+
+
+def train(args):
+    """The `train` (and `demo`) command: build a TrainConfig from the options and run it."""
+    from .training import TrainConfig, run
+
+    options = {key: getattr(args, key) for key in ("out", "epochs", "seed", "model", "dataset", "data_dir",
+                                                   "optimizer", "lr", "momentum", "weight_decay", "label_smoothing",
+                                                   "schedule", "batch_size") if hasattr(args, key)}
+    if hasattr(args, "hidden"):
+        options["hidden"] = tuple(args.hidden)
+    try:
+        config = TrainConfig(**options)
+        config.check()
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    try:
+        return run(config, resume=getattr(args, "resume", False), progress=not args.no_progress)
+    except (FileNotFoundError, ValueError) as error:  # a missing/malformed dataset file, an incompatible resume
+        raise CommandError(str(error)) from None
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="chainrule", description="Automatic differentiation on NumPy.")
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("demo", help="differentiate f(x, y) = x**2*y + y + 2 at (3, 4): value, gradient, Hessian")
+    demo_parser = commands.add_parser(
+        "demo", help="train an MLP on the embedded 8x8 digits with SGD + momentum (the main job)",
+        description="Train an MLP 64-256-128-10 on the embedded handwritten digits with SGD + momentum: a "
+                    "progress bar per epoch, loss and test accuracy per epoch, then the weights (safetensors), "
+                    "the history (JSON) and a plot (PNG) in the output folder.")
+    _add_training_options(demo_parser, demo=True)
+    train_parser = commands.add_parser(
+        "train", help="train a model (mlp, lenet5, resnet18) on digits or MNIST, with checkpoints and --resume",
+        description="Train a model; a checkpoint is written atomically after every epoch, and --resume continues "
+                    "an interrupted run to the same weights as an uninterrupted one.")
+    _add_training_options(train_parser, demo=False)
+    commands.add_parser("basics", help="differentiate f(x, y) = x**2*y + y + 2 at (3, 4): value, gradient, Hessian")
     commands.add_parser("version", help="print the version")
     diff_parser = commands.add_parser(
         "diff", help="differentiate an expression by every method and compare",
@@ -128,8 +189,14 @@ def main(argv=None):
     diff_parser.add_argument("--plot-steps", metavar="PATH",
                              help="draw the finite-difference error against the step into an image (matplotlib)")
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        demo(sys.stdout)
+    if args.command in ("demo", "train"):
+        try:
+            train(args)
+        except CommandError as error:
+            print(f"chainrule {args.command}: error: {error}", file=sys.stderr)
+            return 2
+    elif args.command == "basics":
+        basics(sys.stdout)
     elif args.command == "diff":
         try:
             report = diff(args.expression, _parse_at(args.at), args.hessian, args.method, args.plot_steps)
@@ -146,5 +213,14 @@ def main(argv=None):
     return 0
 
 
+def run_main(argv=None):
+    """The console script: main(), quiet when the reader of stdout goes away (``chainrule demo | head``)."""
+    try:
+        return main(argv)
+    except BrokenPipeError:
+        sys.stderr.close()  # nothing more can be written; silence Python's own report at exit
+        return 1
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main())
