@@ -66,6 +66,34 @@ class TestBackward:
         x.grad.add_(1)  # must not change g
         assert g.tolist() == [1.0, 1.0]
 
+    def test_first_gradient_is_adopted_only_when_no_one_else_holds_it(self):
+        # The engine takes a fresh gradient array as .grad without copying; every array someone else can
+        # still reach must be copied instead: the user's gradient, another input's gradient, what a hook keeps.
+        w = f64([[1.0, 2.0], [3.0, 4.0]])
+        x = cr.tensor([[1.0, 1.0]], dtype=cr.float64)
+        (x @ w).sum().backward()
+        assert w.grad.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+
+        a, b = f64([1.0, 2.0]), f64([3.0, 4.0])
+        g = cr.tensor([1.0, 1.0], dtype=cr.float64)
+        (a + b).backward(g)  # add hands the same array to both inputs
+        a.grad.add_(1)
+        assert b.grad.tolist() == [1.0, 1.0] and g.tolist() == [1.0, 1.0]
+
+        kept = []
+        c = f64([1.0, 2.0])
+        c.register_hook(lambda grad: kept.append(grad))
+        (c * 2).sum().backward()
+        c.grad.add_(1)
+        assert kept[0].tolist() == [2.0, 2.0] and c.grad.tolist() == [3.0, 3.0]
+
+        d = f64([1.0, 2.0])
+        e = d * 3
+        e.retain_grad()
+        (e * 1).sum().backward(retain_graph=True)
+        d.grad.add_(1)
+        assert e.grad.tolist() == [1.0, 1.0]
+
     def test_backward_works_under_no_grad(self):
         x = f64(2.0)
         y = x ** 3

@@ -9,6 +9,7 @@ One iterative pass (no recursion, so a 100,000-op chain is fine):
 Broadcasting is undone here and only here: a gradient whose shape differs from its input's is summed
 back to that shape (``sum_to``). Without ``create_graph`` gradients travel as raw arrays.
 """
+import sys
 import warnings
 from heapq import heappop, heappush
 
@@ -188,7 +189,11 @@ def _run(roots, keep_graph, create_graph, targets, capture):
                 g = _as_arrays(_run_prehooks(node, _as_tensors(g, raw)), raw)
             if node.__class__ is AccumulateGrad:
                 if g is not None and (target_nodes is None or node in target_nodes):
-                    g = _leaf_hooks(node.variable, _as_tensors(g, raw))
+                    variable = node.variable
+                    if raw and not capture and variable._grad is None and _can_adopt(g, variable):
+                        variable._grad = make_tensor(g)  # a fresh array no one else holds: no copy needed
+                        continue
+                    g = _leaf_hooks(variable, _as_tensors(g, raw))
                     if capture:
                         captured[(node, 0)] = g
                     else:
@@ -236,6 +241,7 @@ def _run(roots, keep_graph, create_graph, targets, capture):
                         if target not in table:
                             heappush(ready, (-target.seq, target))
                         _add_grad(table, target, nr, ig)
+            grads = ig = None  # hold no gradient past its hand-over: _can_adopt counts the references
     finally:
         _grad_state.enabled, _grad_state.in_backward = previous
     return captured
@@ -354,6 +360,28 @@ def _deliver(targets, captured, node, g, capture, create_graph):
             captured[key] = gi
         else:
             accumulate_into(targets[key], gi, create_graph)
+
+
+def _can_adopt(array, variable):
+    """Whether a leaf's first gradient may become its .grad without a copy (as PyTorch steals a buffer): a
+    C-contiguous, writeable array that owns its memory, of the leaf's shape and dtype, with no hooks on the
+    leaf that could keep it, and referenced by no one but the engine (not the user's `gradient`, a saved
+    tensor or another input's gradient: the references are counted)."""
+    return (array.__class__ is ndarray and array.base is None and sys.getrefcount(array) == _SOLE_REFERENCES
+            and array.flags.c_contiguous and array.flags.writeable and array.shape == variable._data.shape
+            and array.dtype == variable._data.dtype and not variable._hooks)
+
+
+def _count_references(array):
+    return sys.getrefcount(array)
+
+
+def _references_of_a_local():
+    array = np.empty(1)  # held by this frame's local only, as the engine's `g` is when it calls _can_adopt
+    return _count_references(array)
+
+
+_SOLE_REFERENCES = _references_of_a_local()
 
 
 def accumulate_into(tensor, g, create_graph):
