@@ -2,9 +2,10 @@
 1x3x64x64 (seed 001's workload) and 16x3x64x64, float32.
 
 chainrule runs its own models (chainrule.nn.models.mlp and resnet18, chainrule.optim.SGD); PyTorch (CPU, 2
-threads) runs the same networks written with torch.nn, loaded with the same weights. Both run in the same
-process, alternating in blocks, after checking that they compute the same loss and gradients (and, for the
-MLP, the same weights after the step); the medians of >= 10 repetitions are compared.
+threads) runs the same networks written with torch.nn, loaded with the same weights. After checking (in this
+process) that both compute the same loss and gradients (and, for the MLP, the same weights after the step), each
+library is timed in its own spawned process, the two alternating in blocks; the medians of >= 10 repetitions
+are compared.
 
     python benchmarks/training.py [--repeat 20] [--write BENCHMARKS.md]
 """
@@ -143,40 +144,73 @@ def check(models, steps, after_step=False):
         assert error <= 2e-3, f"{'weights' if after_step else 'gradient'} of {name}: relative error {error:.1e}"
 
 
-def workloads(torch, batches=RESNET_BATCHES):
-    """name -> (description, {library: step}), every pair checked first."""
+DESCRIPTIONS = {"mlp": f"MLP {'-'.join(map(str, MLP_SIZES))}, batch {MLP_BATCH}: one SGD step",
+                **{f"resnet18-{b}": f"ResNet-18, {b}x3x{IMAGE}x{IMAGE}: forward + backward" for b in RESNET_BATCHES}}
+
+
+def workloads(torch, libraries=("chainrule", "torch"), batches=RESNET_BATCHES, checked=True):
+    """key -> {library: step} with the same weights and data for every library; with ``checked`` (both
+    libraries) every pair is checked first."""
     result = {}
+    libs = {"chainrule": chainrule, "torch": torch}
     models = model_pair(torch, "mlp")
     x, y = make_data("mlp", MLP_BATCH)
-    steps = {name: mlp_step(lib, models[name], x, y) for name, lib in (("chainrule", chainrule), ("torch", torch))}
-    check(models, steps, after_step=True)
-    result["mlp"] = (f"MLP {'-'.join(map(str, MLP_SIZES))}, batch {MLP_BATCH}: one SGD step", steps)
+    result["mlp"] = {name: mlp_step(libs[name], models[name], x, y) for name in libraries}
+    if checked:
+        check(models, result["mlp"], after_step=True)
     models = model_pair(torch, "resnet18")
     for batch in batches:
         x, y = make_data("resnet18", batch)
-        steps = {name: resnet_step(lib, models[name], x, y) for name, lib in (("chainrule", chainrule), ("torch", torch))}
-        check(models, steps)
-        result[f"resnet18-{batch}"] = (f"ResNet-18, {batch}x3x{IMAGE}x{IMAGE}: forward + backward", steps)
+        result[f"resnet18-{batch}"] = steps = {name: resnet_step(libs[name], models[name], x, y) for name in libraries}
+        if checked:
+            check(models, steps)
     return result
 
 
-def run(repeat):
+def _timing_worker(connection, library):
+    """One library's timing process: builds its steps, then runs ``(key, count)`` requests (an untimed call,
+    then ``count`` timed ones) and sends the times back, until it receives None."""
     import torch
     torch.set_num_threads(2)
-    work = workloads(torch)
-    times = {(key, name): [] for key, (_, steps) in work.items() for name in steps}
-    # Blocks of 5 after an untimed call, alternating between libraries (see benchmarks/conv.py: BLAS and OpenMP
-    # threads of one library keep spinning for a while after it returns).
+    steps = {key: pair[library] for key, pair in workloads(torch, (library,), checked=False).items()}
+    connection.send("ready")
+    while (request := connection.recv()) is not None:
+        key, count = request
+        steps[key]()
+        connection.send([time_once(steps[key]) for _ in range(count)])
+
+
+def run(repeat):
+    """Check every pair in this process; then time each library in its own (spawned) process, alternating
+    between them in blocks of 5, so neither library's thread pools or heap are disturbed by the other's."""
+    import multiprocessing
+    import torch
+    torch.set_num_threads(2)
+    workloads(torch)  # the correctness checks
+    context = multiprocessing.get_context("spawn")
+    workers = {}
+    for library in ("chainrule", "torch"):
+        ours, theirs = context.Pipe()
+        process = context.Process(target=_timing_worker, args=(theirs, library), daemon=True)
+        process.start()
+        workers[library] = (process, ours)
+    for _, connection in workers.values():
+        assert connection.recv() == "ready"
+    times = {(key, library): [] for key in DESCRIPTIONS for library in workers}
     block = 5
-    for _ in range(-(-repeat // block)):
-        for key, (_, steps) in work.items():
-            for name, step in steps.items():
-                time.sleep(SETTLE)  # let the other library's spinning worker threads go to sleep first
-                step()
-                for _ in range(block):
-                    times[(key, name)].append(time_once(step))
+    try:
+        for _ in range(-(-repeat // block)):
+            for key in DESCRIPTIONS:
+                for library, (_, connection) in workers.items():
+                    time.sleep(SETTLE)  # the other process's BLAS/OpenMP threads stop spinning first
+                    connection.send((key, block))
+                    times[(key, library)].extend(connection.recv())
+    finally:
+        for process, connection in workers.values():
+            connection.send(None)
+            process.join(timeout=30)
     medians = {k: statistics.median(v) for k, v in times.items()}
-    return {key: description for key, (description, _) in work.items()}, medians, torch.__version__
+    return DESCRIPTIONS, medians, torch.__version__
 
 
 def report(descriptions, medians, torch_version, repeat):
@@ -192,9 +226,9 @@ def report(descriptions, medians, torch_version, repeat):
         "Command: `python benchmarks/training.py --repeat %d --write BENCHMARKS.md`" % repeat,
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"NumPy {np.__version__}, PyTorch {torch_version} (2 threads). Median of {repeat} runs or more, alternating "
-        "between libraries in blocks of 5 (each after a 0.3 s pause, so the other library's spinning BLAS/OpenMP "
-        "threads are asleep, and an untimed call) in one process, float32. chainrule runs "
+        f"NumPy {np.__version__}, PyTorch {torch_version} (2 threads). Median of {repeat} runs or more, float32. Each "
+        "library runs in its own process, and the two alternate in blocks of 5 timed calls (each block after a 0.3 s "
+        "pause, so the other process's spinning BLAS/OpenMP threads are asleep, and an untimed call). chainrule runs "
         "chainrule.nn.models.mlp / resnet18 and chainrule.optim.SGD, PyTorch the same networks in torch.nn with the "
         "same weights; losses and gradients (for the MLP, the weights after the step) are checked against PyTorch "
         "first. ResNet-18 runs in training mode (batch statistics) with a cross-entropy loss over 1000 classes.",
@@ -217,8 +251,9 @@ def report(descriptions, medians, torch_version, repeat):
         "else (counted with sys.getrefcount, as PyTorch steals a buffer whose use count is one) instead of "
         "copying it: the copy into newly allocated memory cost 1.1 ms of the MLP's 4 ms step and 47 MB per "
         "ResNet-18 step. Without the pause between blocks, the MLP's torch time doubles (3.4 -> 6.9 ms), because "
-        "NumPy's OpenBLAS threads still spin on both cores when torch starts: that made earlier ratios look better "
-        "than they are.",
+        "NumPy's OpenBLAS threads still spin on both cores when torch starts; and in one process with torch active, "
+        "chainrule's step ran 10-60% slower than alone (3.4 ms alone, 3.8-5.7 ms alternating): hence one process "
+        "per library.",
         "",
         "Still on the table: ResNet-18 at batch 16 spends about half its time in GEMMs (already close to torch's "
         "whole step) and the rest in im2col copies (`reshape` of strided windows), col2im adds and elementwise "

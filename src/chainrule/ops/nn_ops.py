@@ -259,13 +259,13 @@ def _rows(t):
 
 
 LINEAR = defop("linear", _linear_forward,
-               vjp={"x": lambda g, out, x, w, b: matmul(g, w),
-                    "w": lambda g, out, x, w, b: matmul(_rows(g).t(), _rows(x)),
+               vjp={"x": lambda g, out, x, w, b: g @ w,  # operators: the same on Tensors and (raw) arrays
+                    "w": lambda g, out, x, w, b: _rows(g).transpose(-1, -2) @ _rows(x),
                     "b": lambda g, out, x, w, b: g},
                jvp={"x": lambda t, out, x, w, b: matmul(t, w.t()),
                     "w": lambda t, out, x, w, b: matmul(x, t.t()),
                     "b": lambda t, out, x, w, b: t.expand(out.shape)},
-               display="AddmmBackward0", torch=lambda torch, x, w, b: torch.nn.functional.linear(x, w, b),
+               display="AddmmBackward0", torch=lambda torch, x, w, b: torch.nn.functional.linear(x, w, b), raw=True,
                samples=[S((4, 3), (2, 3), (2,)), S((3,), (2, 3), None), S((2, 3, 4), (5, 4), (5,)),
                         S((2, 3), (1, 3), (1,))])
 
