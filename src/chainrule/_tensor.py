@@ -11,7 +11,7 @@ import numpy as np
 from . import _dtype
 from ._backend import CPU, ndarray
 from ._errors import DTypeError, GraphError, ShapeError, shape_str
-from .autograd import forward_ad, grad_mode
+from .autograd import cut as _cuts, forward_ad, grad_mode
 from .autograd import graph as _graph
 
 _grad_state = grad_mode.state
@@ -64,6 +64,8 @@ class Tensor:
         self._rg = False
         self._grad = self._vc = self._acc = self._base = self._meta = None
         self._nr = 0
+        if isinstance(data, Tensor) or id(data) in _cuts.handed_out:
+            _note_rebuilt(self, data)
         if requires_grad:
             self.requires_grad_(True)
 
@@ -113,7 +115,10 @@ class Tensor:
     @property
     def data(self):
         """A tensor sharing this one's memory but outside the graph (changes to it are not tracked)."""
-        return make_tensor(self._data)
+        out = make_tensor(self._data)
+        if self._rg:
+            out._cut = _cuts.cut_here("data", source=self)
+        return out
 
     @data.setter
     def data(self, value):
@@ -190,6 +195,8 @@ class Tensor:
     def numpy(self, *, force=False):
         if self._rg and not force:
             raise GraphError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        if self._rg or (self._meta is not None and self._meta.cut is not None):  # values leaving a graph
+            _cuts.remember_array(self._data, self._cut)
         return self._data
 
     def __array__(self, dtype=None, copy=None):
@@ -270,7 +277,7 @@ class Tensor:
             self._vc = [0]
         out._vc = self._vc
         if self._rg:
-            out._cut = "the graph was cut by .detach() (its result is outside the graph); use the original tensor."
+            out._cut = _cuts.cut_here("detach", source=self)
         return out
 
     def detach_(self):
@@ -763,9 +770,23 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         from ._backend import device as _device
         _device(device)
     out = make_tensor(_to_array(data, dtype))
+    if isinstance(data, Tensor) or id(data) in _cuts.handed_out:
+        _note_rebuilt(out, data)
     if requires_grad:
         out.requires_grad_(True)
     return out
+
+
+def _note_rebuilt(out, data):
+    """A new tensor made from values that left a graph (.numpy() of a cut tensor, or a tensor that was in one)
+    remembers it, for the error or why_no_grad that asks why it has no gradient."""
+    if isinstance(data, Tensor):
+        if data._rg or data._cut is not None:
+            out._cut = _cuts.cut_here("copy", inner=data._cut, depth=2)
+        return
+    entry = _cuts.handed_out.get(id(data))
+    if entry is not None and entry[0]() is data:
+        out._cut = _cuts.cut_here("numpy", inner=entry[1], depth=2)
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -774,7 +795,10 @@ def as_tensor(data, dtype=None, device=None):
         return data if dtype is None else data.to(dtype)
     if isinstance(data, ndarray) and (dtype is None or _dtype.to_numpy_dtype(dtype) == data.dtype):
         _dtype.from_numpy_dtype(data.dtype)
-        return make_tensor(data)
+        out = make_tensor(data)
+        if id(data) in _cuts.handed_out:
+            _note_rebuilt(out, data)
+        return out
     return tensor(data, dtype=dtype, device=device)
 
 
@@ -783,7 +807,10 @@ def from_numpy(array):
     if not isinstance(array, ndarray):
         raise TypeError(f"from_numpy: expected np.ndarray (got {type(array).__name__})")
     _dtype.from_numpy_dtype(array.dtype)
-    return make_tensor(array)
+    out = make_tensor(array)
+    if id(array) in _cuts.handed_out:
+        _note_rebuilt(out, array)
+    return out
 
 
 def is_tensor(obj):

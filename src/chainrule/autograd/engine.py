@@ -16,7 +16,7 @@ from heapq import heappop, heappush
 import numpy as np
 
 from .._errors import GraphError, ShapeError, DTypeError, shape_str
-from . import anomaly, forward_ad
+from . import anomaly, cut, forward_ad
 from .grad_mode import state as _grad_state
 from .graph import AccumulateGrad, accumulator, sums_to
 
@@ -137,14 +137,9 @@ def _check_input(caller, i, tensor):
 
 
 def _why_no_grad(tensor):
-    cut = tensor._cut
-    if cut is not None:
-        return cut
-    return ("it is a leaf created with requires_grad=False, or was computed only from tensors that do not require "
-            "grad; call .requires_grad_() on it (or on the inputs it was computed from) before the operations you "
-            "want to differentiate. If an input did require grad, the graph was cut on the way: inside no_grad() "
-            "(or inference_mode()), by .detach(), or by a non-differentiable op (argmax/argmin, a comparison, an "
-            "integer cast).")
+    # One wording for these errors and chainrule.viz.why_no_grad: the Cut recorded where the graph was cut
+    # (with the user's file:line), or the ways a graph gets cut.
+    return cut.reason(tensor)
 
 
 # ------------------------------------------------------------------------------------------ the run
@@ -168,8 +163,8 @@ def _run(roots, keep_graph, create_graph, targets, capture):
             heappush(ready, (-node.seq, node))
         _add_grad(table, node, nr, g._data if raw else g)
     captured = {}
-    previous = _grad_state.enabled, _grad_state.in_backward
-    _grad_state.enabled, _grad_state.in_backward = create_graph, True
+    previous = _grad_state.enabled, _grad_state.in_backward, _grad_state.backward_pass
+    _grad_state.enabled, _grad_state.in_backward, _grad_state.backward_pass = create_graph, True, (targets, capture)
     try:
         candidate = None  # a node that may run next without going through the heap (chains)
         while True:
@@ -243,7 +238,7 @@ def _run(roots, keep_graph, create_graph, targets, capture):
                         _add_grad(table, target, nr, ig)
             grads = ig = None  # hold no gradient past its hand-over: _can_adopt counts the references
     finally:
-        _grad_state.enabled, _grad_state.in_backward = previous
+        _grad_state.enabled, _grad_state.in_backward, _grad_state.backward_pass = previous
     return captured
 
 

@@ -3,6 +3,7 @@ Their results never require grad; if an input did, the result remembers why the 
 import numpy as np
 
 from .._tensor import Tensor, make_tensor
+from ..autograd.cut import cut_here
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
            "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",
@@ -13,9 +14,10 @@ TENSOR_METHODS = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal"
 
 def _result(name, array, *inputs):
     out = make_tensor(np.asarray(array))
-    if any(isinstance(x, Tensor) and x._rg for x in inputs):
-        out._cut = (f"the graph was cut by {name}, which is not differentiable (its result never requires grad); "
-                    "differentiate the values that went into it instead.")
+    for x in inputs:
+        if isinstance(x, Tensor) and x._rg:
+            out._cut = cut_here("nondiff", name, source=x, depth=2)
+            break
     return out
 
 

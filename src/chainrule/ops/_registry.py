@@ -28,6 +28,7 @@ from .._backend import xp, ndarray
 from .._errors import DTypeError, ShapeError, shape_str
 from .._tensor import Tensor, make_tensor, NO_GRAD_META, _TensorMeta
 from ..autograd import anomaly, forward_ad, grad_mode
+from ..autograd.cut import Cut
 from ..autograd.graph import OpNode, accumulator, inplace_count, next_seq
 
 REGISTRY = {}
@@ -323,8 +324,16 @@ def _unrecorded(out):
     error about its missing gradient can say so (unless this is a backward pass running its rules)."""
     result = make_tensor(out)
     if not _grad_state.in_backward:
-        result._meta = NO_GRAD_META
+        block = _grad_state.off_block
+        result._meta = NO_GRAD_META if block is None else (block._off_meta or _off_meta(block))
     return result
+
+
+def _off_meta(block):
+    """The meta all untracked results of a no_grad block share, made at its first one: the only place the
+    block's file:line is resolved (see grad_mode._Mode.__enter__)."""
+    block._off_meta = _TensorMeta(cut=Cut("no_grad", block._label, block._where()), shared=True)
+    return block._off_meta
 
 
 def _record(op, inputs, params, out, arrays=None, edges=None):

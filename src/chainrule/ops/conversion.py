@@ -1,6 +1,7 @@
 """Copies and dtype casts: clone() and to(dtype). Gradients flow back unchanged (cast back to the input's dtype)."""
 import numpy as np
 
+from ..autograd.cut import cut_here
 from ._registry import defop, apply, apply1, S
 
 __all__ = ["clone"]
@@ -22,5 +23,5 @@ def cast(input, dtype):
     out = apply(CAST, input, dtype=np.dtype(dtype))
     if input._rg and np.dtype(dtype).kind != "f":
         out.grad_fn, out._rg = None, False  # integer results carry no gradient
-        out._cut = f"the graph was cut by a conversion to {np.dtype(dtype)} (.to/.long/.int): integers carry no gradient."
+        out._cut = cut_here("cast", str(np.dtype(dtype)), source=input)
     return out
