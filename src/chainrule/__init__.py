@@ -19,7 +19,7 @@ from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inferen
                                  is_grad_enabled, is_inference_mode_enabled)
 from ._format import set_printoptions, get_printoptions  # noqa: F401
 from . import autograd, linalg, nn  # noqa: F401
-from . import optim, utils, datasets  # noqa: F401
+from . import optim, utils, datasets, viz  # noqa: F401
 from .serialization import save, load  # noqa: F401
 from .tape import GradientTape, UnconnectedGradients  # noqa: F401
 from . import func  # noqa: F401
