@@ -84,3 +84,23 @@ def test_basics_and_version_still_work(capsys):
     assert cli.main(["version"]) == 0
     assert cli.main(["basics"]) == 0
     assert "f = 42" in capsys.readouterr().out
+
+
+def test_explain_prints_seed_004_walk_and_graph_is_drawn(capsys, tmp_path):
+    # seed 004: f = sqrt(y log x) + y log x at x = 3, y = 2; its derivation gives these (computed here with math)
+    import math
+    target = tmp_path / "graph.svg"
+    code, out, _ = run(capsys, "diff", "sqrt(y*log(x)) + y*log(x)", "--at", "x=3", "y=2", "--explain",
+                    "--graph", str(target))
+    assert code == 0
+    assert "step by step" in out and "SqrtBackward0" in out and "(via c)" in out
+    df_db = 1 / (2 * math.sqrt(2 * math.log(3))) + 1
+    df_dx = 1 / (3 * math.sqrt(2 * math.log(3))) + 2 / 3
+    assert f"df/db = 1 (via f) + {df_db - 1:.6g} (via c) = {df_db:.6g}" in out
+    assert f"df/dx = {df_dx:.6g}" in out
+    assert target.read_bytes().lstrip().startswith((b"<?xml", b"<svg")) and f"wrote {target}" in out
+
+
+def test_graph_with_an_unknown_format_is_one_line(capsys, tmp_path):
+    code = cli.main(["diff", "x*x", "--at", "x=1", "--graph", str(tmp_path / "g.nope")])
+    assert code == 2 and "chainrule diff: error:" in capsys.readouterr().err

@@ -138,3 +138,21 @@ def test_cli_train_function_returns_the_result(tmp_path):
     args = cli.argparse.Namespace(out=str(tmp_path), epochs=1, seed=3, no_progress=True)
     result = cli.train(args)
     assert 0 <= result.test_accuracy <= 1 and os.path.exists(result.plot)
+
+
+def test_demo_graph_draws_one_training_step_without_changing_the_run(tmp_path):
+    plain = training.run(training.TrainConfig(model="lenet5", epochs=1, out=str(tmp_path / "plain")), progress=False,
+                         stream=io.StringIO())
+    out = io.StringIO()
+    drawn = training.run(training.TrainConfig(model="lenet5", epochs=1, out=str(tmp_path / "drawn")),
+                         progress=False, stream=out, graph=True)
+    svg = (tmp_path / "drawn" / training.GRAPH).read_text()
+    assert svg.lstrip().startswith(("<?xml", "<svg")) and "ConvolutionBackward0" in svg and "features" in svg
+    assert "graph    " in out.getvalue()
+    assert drawn.history["loss"] == plain.history["loss"]  # drawing ran a forward pass but changed nothing
+
+
+def test_graph_option_on_the_command_line(tmp_path):
+    done = run_command("demo", "--epochs", "1", "--graph", "--out", str(tmp_path), "--no-progress")
+    assert done.returncode == 0, done.stderr
+    assert "0.weight" in (tmp_path / training.GRAPH).read_text()  # parameters are named in the drawing

@@ -4,7 +4,6 @@ is asserted: machines are noisy."""
 import importlib.util
 import pathlib
 
-import numpy as np
 import pytest
 
 import chainrule

@@ -47,7 +47,7 @@ def _parse_at(pairs):
     return values
 
 
-def diff(text, at, hessian=False, method="all", plot_steps=None, out=None):
+def diff(text, at, hessian=False, method="all", plot_steps=None, out=None, explain=False, graph=None):
     """The `diff` command: parse ``text`` into a symbolic expression (with ast, never eval), print its first
     (or, with ``hessian``, second) derivative formulas and their values at ``at`` (a dict name -> number) by
     each method, and the largest difference between each pair of methods. Returns the DerivativeReport."""
@@ -87,7 +87,28 @@ def diff(text, at, hessian=False, method="all", plot_steps=None, out=None):
     print(report, file=out)
     if plot_steps:
         _plot_steps(expression, names, at, plot_steps, out)
+    if explain or graph:
+        _explain_and_draw(function, at, explain, graph, out)
     return report
+
+
+def _explain_and_draw(function, at, explain, graph, out):
+    """Run the expression through chainrule once more with leaves named as on the command line: print the
+    chain rule step by step (``--explain``) and/or render the graph with values and gradients (``--graph``)."""
+    import chainrule
+    from chainrule import viz
+
+    leaves = {name: chainrule.tensor(value, dtype=chainrule.float64, requires_grad=True) for name, value in at.items()}
+    f = function(*leaves.values())
+    if explain:
+        print(viz.explain(f, inputs=leaves), file=out)
+    if graph:
+        f.backward(retain_graph=True)  # so the drawing can show each leaf's gradient
+        try:
+            path = viz.render(f, graph, params=leaves, show_values=True, show_grads=True)
+        except (RuntimeError, ValueError) as error:  # no Graphviz, or an unknown image format
+            raise CommandError(str(error)) from None
+        print(f"wrote {path}", file=out)
 
 
 def _plot_steps(expression, names, at, path, out):
@@ -118,6 +139,8 @@ def _add_training_options(parser, demo):
     parser.add_argument("--epochs", type=int, default=defaults.epochs, help="default: %(default)s")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="initialisation and shuffling seed")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars (the per-epoch lines stay)")
+    parser.add_argument("--graph", action="store_true",
+                        help="also render the graph of one training step to graph.svg in the output folder (Graphviz)")
     if demo:
         return
     parser.add_argument("--model", choices=MODELS, default=defaults.model, help="default: %(default)s")
@@ -154,8 +177,9 @@ def train(args):
     except ValueError as error:
         raise CommandError(str(error)) from None
     try:
-        return run(config, resume=getattr(args, "resume", False), progress=not args.no_progress)
-    except (FileNotFoundError, ValueError) as error:  # a missing/malformed dataset file, an incompatible resume
+        return run(config, resume=getattr(args, "resume", False), progress=not args.no_progress,
+                   graph=getattr(args, "graph", False))
+    except (FileNotFoundError, ValueError, RuntimeError) as error:  # a dataset file, an incompatible resume, no dot
         raise CommandError(str(error)) from None
 
 
@@ -188,6 +212,10 @@ def main(argv=None):
                              default="all", help="which method(s) to compute (default: all)")
     diff_parser.add_argument("--plot-steps", metavar="PATH",
                              help="draw the finite-difference error against the step into an image (matplotlib)")
+    diff_parser.add_argument("--explain", action="store_true",
+                             help="print the chain rule step by step, as the engine runs it")
+    diff_parser.add_argument("--graph", metavar="PATH",
+                             help="render the computation graph with values and gradients (.svg, .png or .pdf; Graphviz)")
     args = parser.parse_args(argv)
     if args.command in ("demo", "train"):
         try:
@@ -199,7 +227,8 @@ def main(argv=None):
         basics(sys.stdout)
     elif args.command == "diff":
         try:
-            report = diff(args.expression, _parse_at(args.at), args.hessian, args.method, args.plot_steps)
+            report = diff(args.expression, _parse_at(args.at), args.hessian, args.method, args.plot_steps,
+                          explain=args.explain, graph=args.graph)
         except CommandError as error:
             print(f"chainrule diff: error: {error}", file=sys.stderr)
             return 2

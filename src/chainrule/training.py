@@ -30,6 +30,7 @@ CHECKPOINT = "checkpoint.safetensors"
 WEIGHTS = "weights.safetensors"
 HISTORY = "history.json"
 PLOT = "training.png"
+GRAPH = "graph.svg"
 # Settings a resumed run must share with the checkpoint it continues (epochs may grow, out may move).
 _MUST_MATCH = ("model", "dataset", "optimizer", "lr", "momentum", "weight_decay", "label_smoothing", "schedule",
                "batch_size", "seed", "hidden")
@@ -83,8 +84,9 @@ class TrainResult:
     seconds: float
 
 
-def run(config, *, resume=False, progress=True, stream=None):
-    """Train as ``config`` says; print one line per epoch to ``stream``; return a TrainResult."""
+def run(config, *, resume=False, progress=True, stream=None, graph=False):
+    """Train as ``config`` says; print one line per epoch to ``stream``; return a TrainResult. With ``graph``,
+    first render the graph of one training step (loss of the first batch) to ``graph.svg`` in the output folder."""
     stream = sys.stdout if stream is None else stream
     config.check()
     os.makedirs(config.out, exist_ok=True)
@@ -104,6 +106,8 @@ def run(config, *, resume=False, progress=True, stream=None):
     print(f"training {_describe(config, model)} on {config.dataset} ({len(train_set)} train / {len(test_set)} "
           f"test images) for {config.epochs} epochs; output in {os.path.abspath(config.out)}", file=stream)
     test_loader = DataLoader(test_set, batch_size=512)
+    if graph:
+        print(f"graph    {draw_step(model, train_set, config, os.path.join(config.out, GRAPH))}", file=stream)
     for epoch in range(first_epoch, config.epochs):
         epoch_started = time.perf_counter()
         chainrule.manual_seed(_epoch_seed(config.seed, epoch))
@@ -153,6 +157,23 @@ def _train_epoch(model, optimizer, loader, label_smoothing, progress, descriptio
         bar.set_postfix(loss=f"{value:.4f}", refresh=False)
     bar.close()
     return total / count
+
+
+def draw_step(model, train_set, config, path):
+    """Render the graph of one training step's loss (a small batch; parameters named, repeated blocks collapsed
+    by module) without changing the model: the batch-norm statistics it touches are put back."""
+    from . import viz
+
+    saved = {name: buffer.detach().clone() for name, buffer in model.named_buffers()}
+    images, labels = train_set[:min(config.batch_size, 8)]
+    model.train()
+    with viz.trace_modules(model) as trace:
+        loss = F.cross_entropy(model(images), labels, label_smoothing=config.label_smoothing)
+    path = viz.render(loss, path, params=dict(model.named_parameters()), collapse=trace)
+    with chainrule.no_grad():
+        for name, buffer in model.named_buffers():
+            buffer.copy_(saved[name])
+    return path
 
 
 def evaluate(model, loader):
