@@ -127,11 +127,20 @@ def test_killed_run_resumed_ends_with_the_same_weights(tmp_path):
 
 
 def test_resume_refuses_other_settings(tmp_path):
-    assert run_command("train", "--epochs", "1", "--hidden", "8", "--out", str(tmp_path), "--no-progress").returncode == 0
-    done = run_command("train", "--epochs", "2", "--hidden", "16", "--out", str(tmp_path), "--resume")
+    constant = ["--schedule", "constant"]
+    first = run_command("train", "--epochs", "1", "--hidden", "8", *constant, "--out", str(tmp_path), "--no-progress")
+    assert first.returncode == 0
+    done = run_command("train", "--epochs", "2", "--hidden", "16", *constant, "--out", str(tmp_path), "--resume")
     assert done.returncode == 2 and "cannot resume" in done.stderr and "hidden" in done.stderr
-    more = run_command("train", "--epochs", "2", "--hidden", "8", "--out", str(tmp_path), "--resume", "--no-progress")
+    more = run_command("train", "--epochs", "2", "--hidden", "8", *constant, "--out", str(tmp_path), "--resume",
+                       "--no-progress")
     assert more.returncode == 0 and "1 of 2 epochs done" in more.stdout and "epoch   2/2" in more.stdout
+
+
+def test_resume_with_a_cosine_schedule_keeps_the_epoch_count(tmp_path):
+    assert run_command("train", "--epochs", "1", "--hidden", "8", "--out", str(tmp_path), "--no-progress").returncode == 0
+    done = run_command("train", "--epochs", "2", "--hidden", "8", "--out", str(tmp_path), "--resume")
+    assert done.returncode == 2 and "epochs=1 in the checkpoint, 2 now" in done.stderr
 
 
 def test_cli_train_function_returns_the_result(tmp_path):

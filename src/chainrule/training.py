@@ -256,7 +256,8 @@ def _epoch_seed(seed, epoch):
 
 def _checkpointed(config):
     values = dataclasses.asdict(config)
-    return {key: list(values[key]) if key == "hidden" else values[key] for key in _MUST_MATCH}
+    keys = _MUST_MATCH + (("epochs",) if config.schedule == "cosine" else ())  # the cosine spans all epochs
+    return {key: list(values[key]) if key == "hidden" else values[key] for key in keys}
 
 
 def _restore(path, config, model, optimizer, scheduler, stream):
