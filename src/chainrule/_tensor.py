@@ -548,29 +548,19 @@ class Tensor:
         return self._inplace("remainder_ (%=)", lambda s: s % other)
 
     # ------------------------------------------------------------------ operators (bound to ops below)
-    def __add__(self, other):
-        return _apply2(_ADD, self, other)
-
+    # __add__, __sub__, __mul__, __truediv__, __neg__ and __abs__ are the ops' own call functions (set at the
+    # bottom of this file: Op.call2/call1), one Python frame less per operator.
     def __radd__(self, other):
-        return _apply2(_ADD, other, self)
-
-    def __sub__(self, other):
-        return _apply2(_SUB, self, other)
+        return _ADD.call2(other, self)
 
     def __rsub__(self, other):
-        return _apply2(_SUB, other, self)
-
-    def __mul__(self, other):
-        return _apply2(_MUL, self, other)
+        return _SUB.call2(other, self)
 
     def __rmul__(self, other):
-        return _apply2(_MUL, other, self)
-
-    def __truediv__(self, other):
-        return _apply2(_DIV, self, other)
+        return _MUL.call2(other, self)
 
     def __rtruediv__(self, other):
-        return _apply2(_DIV, other, self)
+        return _DIV.call2(other, self)
 
     def __floordiv__(self, other):
         return ops.div(self, other, rounding_mode="floor")
@@ -585,14 +575,8 @@ class Tensor:
     def __rmod__(self, other):
         return ops.remainder(other, self)
 
-    def __neg__(self):
-        return _apply1(_NEG, self)
-
     def __pos__(self):
         return self
-
-    def __abs__(self):
-        return _apply1(_ABS, self)
 
     def __pow__(self, exponent):
         return ops.pow(self, exponent)
@@ -819,7 +803,6 @@ def is_tensor(obj):
 
 # Ops are loaded last (they import this module); the operators above look these names up at call time.
 from . import ops  # noqa: E402
-from .ops._registry import apply1 as _apply1, apply2 as _apply2  # noqa: E402
 
 # Methods that are the op functions themselves (their first argument is the tensor): see ops/__init__.py.
 for _name in ops.TENSOR_METHODS:
@@ -829,4 +812,6 @@ Tensor.where.__doc__ = "x.where(condition, y) is where(condition, x, y)."
 
 _ADD, _SUB, _MUL, _DIV = ops.ADD, ops.SUB, ops.MUL, ops.DIV
 _NEG, _ABS = ops.NEG, ops.ABS
+Tensor.__add__, Tensor.__sub__, Tensor.__mul__, Tensor.__truediv__ = _ADD.call2, _SUB.call2, _MUL.call2, _DIV.call2
+Tensor.__neg__, Tensor.__abs__ = _NEG.call1, _ABS.call1
 _graph.make_tensor = make_tensor

@@ -11,14 +11,14 @@ back to that shape (``sum_to``). Without ``create_graph`` gradients travel as ra
 """
 import sys
 import warnings
-from heapq import heappop, heappush
+from heapq import heappop, heappush, heappushpop
 
 import numpy as np
 
 from .._errors import GraphError, ShapeError, DTypeError, shape_str
 from . import anomaly, cut, forward_ad
 from .grad_mode import state as _grad_state
-from .graph import AccumulateGrad, accumulator, sums_to
+from .graph import FREED_MESSAGE, AccumulateGrad, accumulator, inplace_count, sums_to
 
 # Filled in by chainrule._tensor / chainrule.ops at import (this module must not import them: cycle).
 Tensor = None
@@ -152,10 +152,14 @@ def _run(roots, keep_graph, create_graph, targets, capture):
     raw = not create_graph and not forward_ad.state.active  # tangents need Tensor rules (forward-over-reverse)
     target_nodes = None if targets is None else {node for node, _ in targets}
     needed = None if targets is None else _needed(target_nodes, [node for node, _, _ in roots])
+    # A plain backward() in raw mode calls the rules of raw-safe ops right here (no backward_raw call, no
+    # per-node list): the loop below is the per-op cost of every backward pass, so it is kept flat.
+    direct = raw and needed is None
     # `table` holds the gradient summed so far for each node that has received one; `ready` is a heap
-    # of those nodes by descending seq (plus one `candidate` kept out of the heap, so a chain costs no
-    # heap operations). A node runs only after every pending node made later (so every node that could
-    # still send it a gradient) has run: its gradient is then complete.
+    # of those nodes by descending seq; `top` is the highest seq in it. One more node, the `candidate`, is
+    # kept out of both, its gradient in `candidate_g`, so a chain costs no heap or dict operations. A node
+    # runs only after every pending node made later (so every node that could still send it a gradient)
+    # has run: its gradient is then complete.
     table = {}
     ready = []
     for node, nr, g in roots:
@@ -166,76 +170,114 @@ def _run(roots, keep_graph, create_graph, targets, capture):
     previous = _grad_state.enabled, _grad_state.in_backward, _grad_state.backward_pass
     _grad_state.enabled, _grad_state.in_backward, _grad_state.backward_pass = create_graph, True, (targets, capture)
     try:
-        candidate = None  # a node that may run next without going through the heap (chains)
+        candidate = candidate_g = None  # a node that may run next without going through the heap (chains)
+        top = -ready[0][0] if ready else -1
         while True:
             if candidate is not None:
-                if ready and -ready[0][0] > candidate.seq:  # a later-made node is pending: it goes first
-                    heappush(ready, (-candidate.seq, candidate))
-                    node = heappop(ready)[1]
+                if top > candidate.seq:  # a later-made node is pending: it goes first
+                    table[candidate] = candidate_g
+                    node = heappushpop(ready, (-candidate.seq, candidate))[1]
+                    top = -ready[0][0]
+                    g = table.pop(node)
                 else:
                     node = candidate
-                candidate = None
+                    g = candidate_g
+                candidate = candidate_g = None
             elif ready:
                 node = heappop(ready)[1]
+                top = -ready[0][0] if ready else -1
+                g = table.pop(node)
             else:
                 break
-            g = table.pop(node)
             if node.extras is not None and g is not None:
                 g = _as_arrays(_run_prehooks(node, _as_tensors(g, raw)), raw)
-            if node.__class__ is AccumulateGrad:
-                if g is not None and (target_nodes is None or node in target_nodes):
-                    variable = node.variable
-                    if raw and not capture and variable._grad is None and _can_adopt(g, variable):
-                        variable._grad = make_tensor(g)  # a fresh array no one else holds: no copy needed
-                        continue
-                    g = _leaf_hooks(variable, _as_tensors(g, raw))
-                    if capture:
-                        captured[(node, 0)] = g
-                    else:
-                        accumulate_into(node.variable, g, create_graph)
-                continue
-            if target_nodes is not None and node in target_nodes and g is not None:
-                _deliver(targets, captured, node, _as_tensors(g, raw), capture, create_graph)
-            edges = node.next
-            if g is None:
-                grads = [None] * len(edges)
-            else:
-                # `wanted` is per input; the edge tuple itself serves when every input with an edge is wanted.
-                wanted = edges if needed is None else [e is not None and e[0] in needed for e in edges]
-                if anomaly.enabled:
-                    grads = anomaly.checked_step(node, g, wanted, raw)  # NaN checks, forward traceback on errors
+            kind = node.direct  # 0, or how the engine calls this OpNode's rules itself (see Op.direct)
+            if kind and direct and g is not None and not anomaly.enabled:
+                # OpNode.backward_raw and release(), inline.
+                op = node.op
+                arrays = node.arrays
+                if arrays is None:
+                    raise GraphError(f"{node.name()}: {FREED_MESSAGE}")
+                if node.epoch != inplace_count[0]:  # something changed in place since: check what was saved
+                    node._check_saved()
+                out = node.out_data if op.saves_out else None
+                edges = node.next
+                rules = op.vjps
+                # An input without an edge gets no gradient (and may have no rule): its rule is not called.
+                if kind == 1:
+                    grads = (rules[0](g, out, arrays[0]) if edges[0] is not None else None,)
+                elif kind == 2:
+                    e0, e1 = edges
+                    a0, a1 = arrays
+                    grads = (rules[0](g, out, a0, a1) if e0 is not None else None,
+                             rules[1](g, out, a0, a1) if e1 is not None else None)
                 else:
-                    grads = node.backward_raw(g, wanted) if raw else node.backward_grads(g, wanted)
-                if not keep_graph and node.frees:
-                    node.release()
+                    params = node.params
+                    grads = [rule(g, out, *arrays, **params) if e is not None else None
+                             for rule, e in zip(rules, edges)]
+                if not keep_graph and op.saves_tensors:
+                    node.saved = node.arrays = node.out_data = None
+            else:
+                if node.__class__ is AccumulateGrad:
+                    if g is not None and (target_nodes is None or node in target_nodes):
+                        variable = node.variable
+                        if raw and not capture and variable._grad is None and _can_adopt(g, variable):
+                            variable._grad = make_tensor(g)  # a fresh array no one else holds: no copy needed
+                            continue
+                        g = _leaf_hooks(variable, _as_tensors(g, raw))
+                        if capture:
+                            captured[(node, 0)] = g
+                        else:
+                            accumulate_into(node.variable, g, create_graph)
+                    continue
+                if target_nodes is not None and node in target_nodes and g is not None:
+                    _deliver(targets, captured, node, _as_tensors(g, raw), capture, create_graph)
+                edges = node.next
+                if g is None:
+                    grads = [None] * len(edges)
+                else:
+                    # `wanted` is per input; the edge tuple itself serves when every input with an edge is wanted.
+                    wanted = edges if needed is None else [e is not None and e[0] in needed for e in edges]
+                    if anomaly.enabled:
+                        grads = anomaly.checked_step(node, g, wanted, raw)  # NaN checks, forward traceback on errors
+                    else:
+                        grads = node.backward_raw(g, wanted) if raw else node.backward_grads(g, wanted)
+                    if not keep_graph and node.frees:
+                        node.release()
             for edge, ig in zip(edges, grads):
-                if edge is None:
+                if edge is None or ig is None:
                     continue
                 target, nr = edge
                 if needed is not None and target not in needed:
                     continue
-                if ig is not None:
-                    # Fast path: an array already of the input's shape and dtype; else _fit sums it down.
-                    if not (raw and nr == 0 and ig.__class__ is ndarray and ig.shape == target.shape
-                            and ig.dtype == target.dtype):
-                        ig = _fit(ig, node, target, nr, raw)
-                    if target.n_outputs == 1:
-                        current = table.get(target)
-                        if current is None:
-                            table[target] = ig
-                            if candidate is None:
-                                candidate = target
-                            elif target.seq > candidate.seq:
-                                heappush(ready, (-candidate.seq, candidate))
-                                candidate = target
-                            else:
-                                heappush(ready, (-target.seq, target))
-                        else:
-                            table[target] = current + ig
+                # Fast path: an array already of the input's shape and dtype; else _fit sums it down.
+                if not (raw and nr == 0 and ig.__class__ is ndarray and ig.shape == target.shape
+                        and (ig.dtype is target.dtype or ig.dtype == target.dtype)):
+                    ig = _fit(ig, node, target, nr, raw)
+                if target.n_outputs == 1:
+                    if target is candidate:
+                        candidate_g = candidate_g + ig
                     else:
-                        if target not in table:
-                            heappush(ready, (-target.seq, target))
-                        _add_grad(table, target, nr, ig)
+                        current = table.get(target)
+                        if current is not None:
+                            table[target] = current + ig
+                        elif candidate is None:
+                            candidate, candidate_g = target, ig
+                        else:
+                            if target.seq > candidate.seq:  # the later-made one becomes the candidate
+                                candidate, target, candidate_g, ig = target, candidate, ig, candidate_g
+                            table[target] = ig
+                            seq = target.seq
+                            heappush(ready, (-seq, target))
+                            if seq > top:
+                                top = seq
+                else:
+                    if target not in table:
+                        seq = target.seq
+                        heappush(ready, (-seq, target))
+                        if seq > top:
+                            top = seq
+                    _add_grad(table, target, nr, ig)
             grads = ig = None  # hold no gradient past its hand-over: _can_adopt counts the references
     finally:
         _grad_state.enabled, _grad_state.in_backward, _grad_state.backward_pass = previous

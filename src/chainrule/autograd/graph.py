@@ -33,6 +33,8 @@ class Node:
     __slots__ = ("next", "shape", "dtype", "extras", "seq", "__weakref__")
     n_outputs = 1
     frees = True  # whether release() has anything to free (the engine skips the call otherwise)
+    op = None  # the registered op of an OpNode (a class attribute of each op's node class)
+    direct = 0  # OpNode classes: how the engine calls the op's rules on arrays itself (Op.direct)
 
     def name(self):
         return type(self).__name__
@@ -91,7 +93,6 @@ class OpNode(Node):
     # `epoch`: inplace_count when the node was made; while it is unchanged nothing can have been changed
     # in place, and backward skips the per-tensor version checks.
     __slots__ = ("saved", "arrays", "params", "out_data", "out_version", "saved_versions", "epoch")
-    op = None
 
     def release(self):
         if self.op.saves_tensors:

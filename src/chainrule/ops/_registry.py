@@ -41,9 +41,11 @@ _generic = np.generic
 class Op:
     """A registered primitive. Calling it applies it: ``op(*inputs, **params)``."""
 
-    def __init__(self, name, forward, vjp, jvp, display, samples, view, saves, raw, torch, no_torch, order):
+    def __init__(self, name, forward, vjp, jvp, display, samples, view, saves, raw, torch, no_torch, order,
+                 array_fn=None):
         self.name = name
         self.forward = forward
+        self.array_fn = array_fn
         self.display = display or _display_name(name)
         signature = inspect.signature(forward)
         parameters = list(signature.parameters.values())[1:]  # drop xp
@@ -73,7 +75,23 @@ class Op:
         self.saves_tensors = any(self.saves) or self.saves_out  # what backward must free
         self.saves_all = all(self.saves)
         self.nothing_saved = (None,) * len(self.arg_names)
-        self.node_class = type(self.display, (OpNode,), {"__slots__": (), "op": self, "frees": self.saves_tensors})
+        # How the engine runs this op's rules on arrays itself (engine._run), for raw ops: 1 and 2, one or two
+        # inputs and no parameters (rules called with positional arguments), 3 any other; 0 not at all
+        # (OpNode.backward_raw runs them).
+        if not raw or self.varargs:
+            self.direct = 0
+        elif not self.param_names and len(self.arg_names) in (1, 2):
+            self.direct = len(self.arg_names)
+        else:
+            self.direct = 3
+        self.node_class = type(self.display, (OpNode,), {"__slots__": (), "op": self, "frees": self.saves_tensors,
+                                                         "direct": self.direct})
+        # apply1/apply2 build this op's node inline (no _record call) when nothing unusual is needed: the
+        # node keeps all inputs or none, the output is not a view, and every input is differentiable.
+        self.fast = (raw and not view and not self.varargs and self.all_differentiable
+                     and (self.saves_all or not self.saves_any))
+        self.call1 = _caller1(self)
+        self.call2 = _caller2(self)
 
     def __call__(self, *inputs, **params):
         return apply(self, *inputs, **params)
@@ -91,7 +109,7 @@ class Op:
 
 
 def defop(name, forward, vjp, jvp, display=None, samples=(), view=False, saves=None, raw=False, torch=None,
-          no_torch=None, order=2):
+          no_torch=None, order=2, array_fn=None):
     """Declare a primitive. See the module docstring. Optional:
     ``view``: the output may share memory with the first input (a NumPy view).
     ``saves``: override the inputs read off the rules (inputs without a rule get no gradient).
@@ -101,10 +119,12 @@ def defop(name, forward, vjp, jvp, display=None, samples=(), view=False, saves=N
     ``torch``: the same computation in PyTorch, ``torch(torch_module, *inputs, **params)``, which the
     registry test compares with; or ``no_torch``: why PyTorch has no equivalent.
     ``order``: how many times the op's rules can be differentiated (2, or 1 for an op whose derivative
-    is piecewise constant or not differentiable again); the registry test checks up to that order."""
+    is piecewise constant or not differentiable again); the registry test checks up to that order.
+    ``array_fn``: a C function equal to ``forward`` without ``xp`` (``operator.mul`` for ``a * b``; for a one-input
+    op only on float32/float64 arrays, ``np.tanh``); apply1/apply2 call it directly, saving a Python frame."""
     if name in REGISTRY:
         raise ValueError(f"op {name!r} is registered twice")
-    op = Op(name, forward, vjp, jvp, display, samples, view, saves, raw, torch, no_torch, order)
+    op = Op(name, forward, vjp, jvp, display, samples, view, saves, raw, torch, no_torch, order, array_fn)
     REGISTRY[name] = op
     return op
 
@@ -198,77 +218,212 @@ def apply(op, *inputs, **params):
 
 
 def apply1(op, x):
-    """apply() for a one-input op without parameters (exp, neg, …): the common case, kept short."""
-    try:
-        data = x._data
-    except AttributeError:
-        return _on_array(op, x)
-    try:
-        out = op.forward(xp, data)
-    except (ValueError, TypeError) as error:
-        raise _forward_error(op, (data,), error) from None
-    if out.__class__ is not ndarray:
-        out = _as_array(out)
-    if out.dtype is _F64 and data.dtype is not _F64:
-        out = out.astype(np.float32)
-    if x._rg:
-        if _grad_state.enabled:
-            result = _record(op, (x,), _NO_PARAMS, out, (data,), (edge(x),))
-        else:
-            result = _unrecorded(out)
-    elif x._meta is not None:
-        result = _plain(out, (x,))
-    else:
-        result = make_tensor(out)
-    if _dual.active:  # forward mode (a dual level): one flag check otherwise
-        forward_ad.propagate(op, (x,), _NO_PARAMS, result)
-    return result
+    """apply() for a one-input op without parameters (exp, neg, …): ``op.call1(x)``."""
+    return op.call1(x)
 
 
 def apply2(op, a, b):
-    """apply() for a two-input op without parameters (add, mul, …)."""
-    if isinstance(a, Tensor):
-        a_data = a._data
-        a_rg = a._rg
-    else:
-        a_data = a
-        a_rg = False
-    if isinstance(b, Tensor):
-        b_data = b._data
-        b_rg = b._rg
-    else:
-        b_data = b
-        b_rg = False
-    try:
-        out = op.forward(xp, a_data, b_data)
-    except (ValueError, TypeError) as error:
-        raise _forward_error(op, (a_data, b_data), error) from None
-    if out.__class__ is not ndarray:
-        out = _as_array(out)
-    if out.dtype is _F64:
-        out = _keep_float32(out, (a_data, b_data))
-    if a_rg or b_rg:
-        if _grad_state.enabled:
-            result = _record(op, (a, b), _NO_PARAMS, out, (a_data, b_data),
-                             (edge(a) if a_rg else None, edge(b) if b_rg else None))
+    """apply() for a two-input op without parameters (add, mul, …): ``op.call2(a, b)``."""
+    return op.call2(a, b)
+
+
+# The hot path of every small op. Each op gets its own pair of these closures (Op.call1, Op.call2; Tensor's
+# operators are Op.call2 itself), so what they read of the op is a closure variable, not an attribute, and
+# they build the node and the result inline for ops that allow it (Op.fast): no _record/make_tensor call.
+def _caller1(op):
+    array_fn, forward, node_class = op.array_fn, op.forward, op.node_class
+    fast, saves_any, saves_out = op.fast, op.saves_any, op.saves_out
+
+    def call1(x):
+        if x.__class__ is not Tensor and not isinstance(x, Tensor):  # arrays: a raw rule calling cos(x)
+            return _on_array(op, x)
+        data = x._data
+        dtype = data.dtype
+        try:
+            if array_fn is not None and (dtype is _F32 or dtype is _F64):
+                out = array_fn(data)
+            else:
+                out = forward(xp, data)
+        except (ValueError, TypeError) as error:
+            raise _forward_error(op, (data,), error) from None
+        if out.__class__ is not ndarray:
+            out = _as_array(out)
+        if out.dtype is _F64 and dtype is not _F64:
+            out = out.astype(np.float32)
+        if x._rg:
+            if _grad_state.enabled:
+                if fast and not anomaly.enabled:
+                    node = node_class()
+                    fn = x.grad_fn
+                    node.next = ((fn, x._nr) if fn is not None else (accumulator(x), 0),)
+                    node.seq = next_seq()  # after the edges: see graph.Node.seq
+                    node.epoch = epoch = inplace_count[0]
+                    node.shape = out.shape
+                    node.dtype = out.dtype
+                    node.extras = None
+                    node.params = _NO_PARAMS
+                    if saves_any:
+                        node.saved = saved = (x,)
+                        node.arrays = (data,)
+                        node.saved_versions = _versions(saved) if epoch else None
+                    else:
+                        node.saved = node.arrays = _NONE1
+                        node.saved_versions = None
+                    result = _new(Tensor)  # make_tensor(out, node, True), inline
+                    result._data = out
+                    result.grad_fn = node
+                    result._rg = True
+                    result._grad = result._acc = result._base = result._meta = None
+                    result._nr = 0
+                    if saves_out:
+                        node.out_data = out
+                        node.out_version = result._vc = [0]
+                    else:
+                        result._vc = None
+                else:
+                    result = _record(op, (x,), _NO_PARAMS, out, (data,), (edge(x),))
+            else:
+                result = _unrecorded(out)
+        elif x._meta is not None:
+            result = _plain(out, (x,))
         else:
-            result = _unrecorded(out)
-    elif (a_data is not a and a._meta is not None) or (b_data is not b and b._meta is not None):
-        result = _plain(out, (a, b))
-    else:
-        result = make_tensor(out)
-    if _dual.active:
-        forward_ad.propagate(op, (a, b), _NO_PARAMS, result)
-    return result
+            result = make_tensor(out)
+        if _dual.active:  # forward mode (a dual level): one flag check otherwise
+            forward_ad.propagate(op, (x,), _NO_PARAMS, result)
+        return result
+
+    return call1
+
+
+def _caller2(op):
+    array_fn, forward, node_class = op.array_fn, op.forward, op.node_class
+    fast, saves_any, saves_out = op.fast, op.saves_any, op.saves_out
+
+    def call2(a, b):
+        if isinstance(a, Tensor):
+            a_data = a._data
+            a_rg = a._rg
+        else:
+            a_data = a
+            a_rg = False
+        if isinstance(b, Tensor):
+            b_data = b._data
+            b_rg = b._rg
+            if a_data.__class__ is float:
+                a_data = _weak_scalar(a_data, b_data)
+        else:
+            b_data = b
+            b_rg = False
+            if b.__class__ is float:
+                b_data = _weak_scalar(b, a_data)
+        try:
+            if array_fn is not None:
+                out = array_fn(a_data, b_data)
+            else:
+                out = forward(xp, a_data, b_data)
+        except (ValueError, TypeError) as error:
+            raise _forward_error(op, (a_data, b_data), error) from None
+        if out.__class__ is not ndarray:
+            out = _as_array(out)
+        if out.dtype is _F64:
+            out = _keep_float32(out, (a_data, b_data))
+        if a_rg or b_rg:
+            if _grad_state.enabled:
+                if fast and not anomaly.enabled:
+                    node = node_class()
+                    if a_rg:
+                        fn = a.grad_fn
+                        edge_a = (fn, a._nr) if fn is not None else (accumulator(a), 0)
+                    else:
+                        edge_a = None
+                    if b_rg:
+                        fn = b.grad_fn
+                        edge_b = (fn, b._nr) if fn is not None else (accumulator(b), 0)
+                    else:
+                        edge_b = None
+                    node.next = (edge_a, edge_b)
+                    node.seq = next_seq()  # after the edges: see graph.Node.seq
+                    node.epoch = epoch = inplace_count[0]
+                    node.shape = out.shape
+                    node.dtype = out.dtype
+                    node.extras = None
+                    node.params = _NO_PARAMS
+                    if saves_any:
+                        node.saved = saved = (a, b)
+                        node.arrays = (a_data, b_data)
+                        node.saved_versions = _versions(saved) if epoch else None
+                    else:
+                        node.saved = node.arrays = _NONE2
+                        node.saved_versions = None
+                    result = _new(Tensor)  # make_tensor(out, node, True), inline
+                    result._data = out
+                    result.grad_fn = node
+                    result._rg = True
+                    result._grad = result._acc = result._base = result._meta = None
+                    result._nr = 0
+                    if saves_out:
+                        node.out_data = out
+                        node.out_version = result._vc = [0]
+                    else:
+                        result._vc = None
+                else:
+                    result = _record(op, (a, b), _NO_PARAMS, out, (a_data, b_data),
+                                     (edge(a) if a_rg else None, edge(b) if b_rg else None))
+            else:
+                result = _unrecorded(out)
+        elif (isinstance(a, Tensor) and a._meta is not None) or (isinstance(b, Tensor) and b._meta is not None):
+            result = _plain(out, (a, b))
+        else:
+            result = make_tensor(out)
+        if _dual.active:
+            forward_ad.propagate(op, (a, b), _NO_PARAMS, result)
+        return result
+
+    return call2
 
 
 _NO_PARAMS = {}
+_NONE1, _NONE2 = (None,), (None, None)
+_new = object.__new__
+_F32 = np.dtype(np.float32)
+_SCALARS32, _SCALARS64 = {}, {}  # Python float -> read-only 0-d float32/float64 array of it
+
+
+def _weak_scalar(value, other):
+    """A Python float combined with a float32/float64 array, as a 0-d array of the array's dtype.
+
+    NumPy 2 casts such a "weak" Python float to the array's dtype anyway (NEP 50), but finding that out
+    costs it about 0.3 µs a call; a cached 0-d array of the same value gives the same result in half the
+    time, in the forward op and again in a rule that multiplies by it. Zeros (0.0 and -0.0 are equal keys),
+    NaN, infinities and values outside float32's range are left to NumPy."""
+    if other.__class__ is not ndarray:
+        return value
+    dtype = other.dtype
+    if dtype is _F32:  # `is`, not a dict keyed by dtype: hashing a dtype costs more than the whole lookup
+        cache = _SCALARS32
+    elif dtype is _F64:
+        cache = _SCALARS64
+    else:
+        return value
+    array = cache.get(value)
+    if array is None:
+        if not 1e-30 < abs(value) < 1e30:
+            return value
+        if len(cache) >= 512:
+            cache.clear()
+        array = cache[value] = np.array(value, dtype=dtype)
+        array.flags.writeable = False
+    return array
 
 
 def _on_array(op, x):
     """An op applied to a NumPy array gives a NumPy array: this is how raw-safe rules run on arrays. Objects
     that know chainrule's functions (symbolic expressions: ``chainrule.sin(x)`` builds ``sin(x)``) get the
     op by name. Only reached when ``x`` is not a Tensor, so tensors pay nothing for it."""
+    if x.__class__ is ndarray:
+        dtype = x.dtype
+        fn = op.array_fn
+        return fn(x) if fn is not None and (dtype is _F32 or dtype is _F64) else op.forward(xp, x)
     if isinstance(x, (ndarray, _generic)):
         return op.forward(xp, x)
     apply_function = getattr(x, "__chainrule_function__", None)

@@ -3,12 +3,14 @@ activations, maximum/minimum, fmod/remainder, lerp, where and clamp.
 Rules are written for same-shape inputs; the engine sums gradients back over broadcast dimensions.
 Integer and bool inputs follow PyTorch's type promotion (float functions of them give float32)."""
 import math
+import operator
 
 import numpy as np
 
+from .._backend import xp
 from .._errors import DTypeError
 from .._tensor import Tensor, make_tensor
-from ._registry import defop, apply, apply1, apply2, S, arg
+from ._registry import defop, apply, S, arg
 
 _UNARY_NAMES = ["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "absolute", "sign",
                 "tan", "asin", "acos", "atan", "arcsin", "arccos", "arctan", "sinh", "cosh", "asinh", "acosh", "atanh",
@@ -33,16 +35,16 @@ def _float32(x):
 POS = arg((3, 4), 0.5, 2.0)  # inside the domain of log, sqrt, fractional powers
 BINARY_SAMPLES = [S((3, 4), (3, 4)), S((3, 1), (1, 4)), S((2, 3, 4), (4,)), S((), (3,)), S((3,), 2.5), S(-1.5, (3,))]
 
-ADD = defop("add", lambda xp, a, b: a + b,
+ADD = defop("add", lambda xp, a, b: a + b, array_fn=operator.add,
             vjp={"a": lambda g, out, a, b: g, "b": lambda g, out, a, b: g},
             jvp="linear", display="AddBackward0", torch=lambda torch, a, b: a + b, raw=True, samples=BINARY_SAMPLES)
-SUB = defop("sub", lambda xp, a, b: a - b,
+SUB = defop("sub", lambda xp, a, b: a - b, array_fn=operator.sub,
             vjp={"a": lambda g, out, a, b: g, "b": lambda g, out, a, b: -g},
             jvp="linear", display="SubBackward0", torch=lambda torch, a, b: a - b, raw=True, samples=BINARY_SAMPLES)
-MUL = defop("mul", lambda xp, a, b: a * b,
+MUL = defop("mul", lambda xp, a, b: a * b, array_fn=operator.mul,
             vjp={"a": lambda g, out, a, b: g * b, "b": lambda g, out, a, b: g * a},
             jvp="elementwise", display="MulBackward0", torch=lambda torch, a, b: a * b, raw=True, samples=BINARY_SAMPLES)
-DIV = defop("div", lambda xp, a, b: a / b,
+DIV = defop("div", lambda xp, a, b: a / b, array_fn=operator.truediv,
             vjp={"a": lambda g, out, a, b: g / b, "b": lambda g, out, a, b: -g * a / (b * b)},
             jvp="elementwise", display="DivBackward0", torch=lambda torch, a, b: a / b, raw=True,
             samples=[S((3, 4), POS), S((3, 1), arg((4,), 0.5, 2.0)), S((3,), 2.5), S(1.5, POS)])
@@ -97,17 +99,18 @@ RPOW = defop("rpow", _rpow,
              vjp={"x": lambda g, out, x, *, base: g * out * math.log(base)},
              jvp="elementwise", display="PowBackward2", torch=lambda torch, x, *, base: torch.pow(base, x), raw=True, samples=[S((3, 4), base=2.0), S((3,), base=0.5)])
 
-EXP = defop("exp", lambda xp, x: xp.exp(x if x.dtype in _FLOATS else _float32(x)), vjp={"x": lambda g, out, x: g * out},
+EXP = defop("exp", lambda xp, x: xp.exp(x if x.dtype in _FLOATS else _float32(x)), array_fn=xp.exp, vjp={"x": lambda g, out, x: g * out},
             jvp="elementwise", display="ExpBackward0", torch=lambda torch, x: torch.exp(x), raw=True, samples=[S((3, 4)), S(())])
-LOG = defop("log", lambda xp, x: xp.log(x if x.dtype in _FLOATS else _float32(x)), vjp={"x": lambda g, out, x: g / x},
+LOG = defop("log", lambda xp, x: xp.log(x if x.dtype in _FLOATS else _float32(x)), array_fn=xp.log, vjp={"x": lambda g, out, x: g / x},
             jvp="elementwise", display="LogBackward0", torch=lambda torch, x: torch.log(x), raw=True, samples=[S(POS), S(arg((), 0.5, 2.0))])
-SQRT = defop("sqrt", lambda xp, x: xp.sqrt(x if x.dtype in _FLOATS else _float32(x)), vjp={"x": lambda g, out, x: g / (2 * out)},
+SQRT = defop("sqrt", lambda xp, x: xp.sqrt(x if x.dtype in _FLOATS else _float32(x)), array_fn=xp.sqrt, vjp={"x": lambda g, out, x: g / (2 * out)},
              jvp="elementwise", display="SqrtBackward0", torch=lambda torch, x: torch.sqrt(x), raw=True, samples=[S(POS), S(arg((), 0.5, 2.0))])
-SIN = defop("sin", lambda xp, x: xp.sin(x if x.dtype in _FLOATS else _float32(x)), vjp={"x": lambda g, out, x: g * cos(x)},
+SIN = defop("sin", lambda xp, x: xp.sin(x if x.dtype in _FLOATS else _float32(x)), array_fn=xp.sin, vjp={"x": lambda g, out, x: g * cos(x)},
             jvp="elementwise", display="SinBackward0", torch=lambda torch, x: torch.sin(x), raw=True, samples=[S((3, 4)), S(())])
-COS = defop("cos", lambda xp, x: xp.cos(x if x.dtype in _FLOATS else _float32(x)), vjp={"x": lambda g, out, x: -g * sin(x)},
+COS = defop("cos", lambda xp, x: xp.cos(x if x.dtype in _FLOATS else _float32(x)), array_fn=xp.cos, vjp={"x": lambda g, out, x: -g * sin(x)},
             jvp="elementwise", display="CosBackward0", torch=lambda torch, x: torch.cos(x), raw=True, samples=[S((3, 4)), S(())])
-TANH = defop("tanh", lambda xp, x: xp.tanh(x if x.dtype in _FLOATS else _float32(x)), vjp={"x": lambda g, out, x: g * (1 - out * out)},
+# tanh: g - g*out*out rather than g*(1 - out*out): NumPy 2 takes a slow path for a Python number with an array.
+TANH = defop("tanh", lambda xp, x: xp.tanh(x if x.dtype in _FLOATS else _float32(x)), array_fn=xp.tanh, vjp={"x": lambda g, out, x: g - g * out * out},
              jvp="elementwise", display="TanhBackward0", torch=lambda torch, x: torch.tanh(x), raw=True, samples=[S((3, 4)), S(())])
 SIGMOID = defop("sigmoid", lambda xp, x: _sigmoid(xp, x), vjp={"x": lambda g, out, x: g * out * (1 - out)},
                 jvp="elementwise", display="SigmoidBackward0", torch=lambda torch, x: torch.sigmoid(x), raw=True, samples=[S((3, 4)), S(arg((5,), -30, 30))])
@@ -525,18 +528,18 @@ def _inside(x, low, high):
 
 # ------------------------------------------------------------------------------ the functions users call
 def add(input, other, *, alpha=1):
-    return apply2(ADD, input, other if alpha == 1 else other * alpha)
+    return ADD.call2(input, other if alpha == 1 else other * alpha)
 
 
 def sub(input, other, *, alpha=1):
-    return apply2(SUB, input, other if alpha == 1 else other * alpha)
+    return SUB.call2(input, other if alpha == 1 else other * alpha)
 
 
 subtract = sub
 
 
 def mul(input, other):
-    return apply2(MUL, input, other)
+    return MUL.call2(input, other)
 
 
 multiply = mul
@@ -544,7 +547,7 @@ multiply = mul
 
 def div(input, other, *, rounding_mode=None):
     if rounding_mode is None:
-        return apply2(DIV, input, other)
+        return DIV.call2(input, other)
     from ._nondiff import rounded_div
     return rounded_div(input, other, rounding_mode)
 
@@ -553,7 +556,7 @@ divide = true_divide = div
 
 
 def neg(input):
-    return apply1(NEG, input)
+    return NEG.call1(input)
 
 
 negative = neg
@@ -563,7 +566,7 @@ def pow(input, exponent):
     if isinstance(exponent, Tensor):
         if not isinstance(input, Tensor):
             return apply(RPOW, exponent, base=input)
-        return apply2(POW, input, exponent)
+        return POW.call2(input, exponent)
     if not isinstance(input, Tensor):
         raise TypeError(f"pow: expected a Tensor base or exponent, got {type(input).__name__} and "
                         f"{type(exponent).__name__}")
@@ -571,46 +574,46 @@ def pow(input, exponent):
 
 
 def exp(input):
-    return apply1(EXP, input)
+    return EXP.call1(input)
 
 
 def log(input):
-    return apply1(LOG, input)
+    return LOG.call1(input)
 
 
 def sqrt(input):
-    return apply1(SQRT, input)
+    return SQRT.call1(input)
 
 
 def sin(input):
-    return apply1(SIN, input)
+    return SIN.call1(input)
 
 
 def cos(input):
-    return apply1(COS, input)
+    return COS.call1(input)
 
 
 def tanh(input):
-    return apply1(TANH, input)
+    return TANH.call1(input)
 
 
 def sigmoid(input):
-    return apply1(SIGMOID, input)
+    return SIGMOID.call1(input)
 
 
 def relu(input):
-    return apply1(RELU, input)
+    return RELU.call1(input)
 
 
 def abs(input):
-    return apply1(ABS, input)
+    return ABS.call1(input)
 
 
 absolute = abs
 
 
 def sign(input):
-    return apply1(SIGN, input)
+    return SIGN.call1(input)
 
 
 def where(condition, input, other):
@@ -638,70 +641,70 @@ clip = clamp
 
 
 def tan(input):
-    return apply1(TAN, input)
+    return TAN.call1(input)
 
 
 def asin(input):
-    return apply1(ASIN, input)
+    return ASIN.call1(input)
 
 
 def acos(input):
-    return apply1(ACOS, input)
+    return ACOS.call1(input)
 
 
 def atan(input):
-    return apply1(ATAN, input)
+    return ATAN.call1(input)
 
 
 def sinh(input):
-    return apply1(SINH, input)
+    return SINH.call1(input)
 
 
 def cosh(input):
-    return apply1(COSH, input)
+    return COSH.call1(input)
 
 
 def asinh(input):
-    return apply1(ASINH, input)
+    return ASINH.call1(input)
 
 
 def acosh(input):
-    return apply1(ACOSH, input)
+    return ACOSH.call1(input)
 
 
 def atanh(input):
-    return apply1(ATANH, input)
+    return ATANH.call1(input)
 
 
 arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
 
 
 def log2(input):
-    return apply1(LOG2, input)
+    return LOG2.call1(input)
 
 
 def log10(input):
-    return apply1(LOG10, input)
+    return LOG10.call1(input)
 
 
 def log1p(input):
-    return apply1(LOG1P, input)
+    return LOG1P.call1(input)
 
 
 def exp2(input):
-    return apply1(EXP2, input)
+    return EXP2.call1(input)
 
 
 def expm1(input):
-    return apply1(EXPM1, input)
+    return EXPM1.call1(input)
 
 
 def rsqrt(input):
-    return apply1(RSQRT, input)
+    return RSQRT.call1(input)
 
 
 def reciprocal(input):
-    return apply1(RECIPROCAL, input)
+    return RECIPROCAL.call1(input)
 
 
 def square(input):
@@ -710,35 +713,35 @@ def square(input):
 
 
 def floor(input):
-    return apply1(FLOOR, input)
+    return FLOOR.call1(input)
 
 
 def ceil(input):
-    return apply1(CEIL, input)
+    return CEIL.call1(input)
 
 
 def round(input, *, decimals=0):
     """Round half to even (as PyTorch); ``decimals`` digits after the point (negative: before it)."""
     if decimals == 0:
-        return apply1(ROUND, input)
+        return ROUND.call1(input)
     if not isinstance(decimals, int) or isinstance(decimals, bool):
         raise TypeError(f"round: decimals must be an int, not {type(decimals).__name__}")
     return apply(ROUND_DECIMALS, input, decimals=decimals)
 
 
 def trunc(input):
-    return apply1(TRUNC, input)
+    return TRUNC.call1(input)
 
 
 fix = trunc
 
 
 def erf(input):
-    return apply1(ERF, input)
+    return ERF.call1(input)
 
 
 def erfc(input):
-    return apply1(ERFC, input)
+    return ERFC.call1(input)
 
 
 def logit(input, eps=None):
@@ -763,7 +766,7 @@ def _binary_call(op, name, input, other):
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         raise TypeError(f"{name}(): expected at least one Tensor argument, got {type(input).__name__} and "
                         f"{type(other).__name__}")
-    return apply2(op, input, other)
+    return op.call2(input, other)
 
 
 def atan2(input, other):
