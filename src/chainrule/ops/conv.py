@@ -13,7 +13,8 @@ How the pieces fit:
   implied, which covers symmetric padding, ``padding='same'`` with an even kernel, ceil_mode and
   output_padding alike.
 - Forward: im2col through a strided view, one np.matmul. Backward (col2im): one strided add per kernel
-  offset (kh * kw vectorised adds), never np.add.at.
+  offset (kh * kw vectorised adds), never np.add.at. Besides x and w, the backward keeps x's im2col only when
+  it is small (_KEEP_COLS_BYTES).
 """
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -62,14 +63,35 @@ def _col2im(xp, cols, in_size, stride, padding, dilation):
 
 
 # ---------------------------------------------------------------------------------------- convolution
-# Two im2col layouts, chosen by shape alone (so the forward's kept im2col and the weight's gradient agree):
+# Three im2col layouts, chosen by shape alone (_layout), so that a kept im2col and the weight's gradient agree:
+# - per sample, channels first, (N, G, Cg * kh * kw, Ho * Wo): one product per sample and group, w (Cog, K) @
+#   cols, whose result is already (N, Co, Ho, Wo): no reordering of the weight or of the output, and the weight's
+#   gradient is g (Cog, Ho * Wo) @ cols.T summed over the batch. Best with many positions per image (ResNet's
+#   first layer, 32x32 images), where each sample's product is large enough on its own;
 # - position-major, channels last, (G, N * Ho * Wo, kh * kw * Cg): copies move runs of Cg channels and the
-#   product (positions x K) @ (K x Co) suits BLAS when there are many positions (early layers, large batches);
+#   product (positions x K) @ (K x Co) suits BLAS when the batch has many positions but each image few;
 # - weight-major, channels first, (G, Cg * kh * kw, N * Ho * Wo): the weight is used as stored, w (Co, K) @ cols,
 #   with no reordering copy; best when the weight outweighs the windows (deep layers, small batches: reordering
 #   a 512x512x3x3 weight costs more than the product) or when the channels are too few for channels-last copies.
+_PER_SAMPLE_POSITIONS = 512  # Ho * Wo from which one product per sample beats one product over the batch
+
+
 def _weight_major(N, Cg, Co, size):
     return N * size[0] * size[1] < Co or Cg < 8
+
+
+def _layout(N, Cg, Co, size):
+    if size[0] * size[1] >= _PER_SAMPLE_POSITIONS:
+        return "per-sample"
+    return "weight-major" if _weight_major(N, Cg, Co, size) else "channels-last"
+
+
+def _per_sample_cols(xp, x, kernel, stride, padding, dilation, size, groups):
+    """im2col per sample: x (N, C, H, W) -> (N, groups, C / groups * kh * kw, Ho * Wo), one copy of the window
+    view (a view, no copy, for a 1x1 kernel at stride 1 without padding)."""
+    N, C = x.shape[:2]
+    view = _im2col(xp, x, kernel, stride, padding, dilation, size)
+    return view.reshape(N, groups, C // groups * kernel[0] * kernel[1], size[0] * size[1])
 
 
 def _channels_last_cols(xp, x, kernel, stride, padding, dilation, size, groups):
@@ -99,9 +121,13 @@ def _channels_first_cols(xp, x, kernel, stride, padding, dilation, size, groups)
     return view.reshape(groups, C // groups * kh * kw, N * Ho * Wo)
 
 
+_MAKE_COLS = {"per-sample": _per_sample_cols, "channels-last": _channels_last_cols,
+              "weight-major": _channels_first_cols}
+
+
 def _im2col_rows(xp, x, kernel, stride, padding, dilation, size, groups, Co):
-    """x's im2col in the layout _weight_major picks for this convolution (Co output channels)."""
-    make = _channels_first_cols if _weight_major(x.shape[0], x.shape[1] // groups, Co, size) else _channels_last_cols
+    """x's im2col in the layout _layout picks for this convolution (Co output channels)."""
+    make = _MAKE_COLS[_layout(x.shape[0], x.shape[1] // groups, Co, size)]
     return make(xp, x, kernel, stride, padding, dilation, size, groups)
 
 
@@ -121,12 +147,15 @@ def _grouped_rows(g, groups):
 
 def _conv_arrays(xp, x, w, *, stride, padding, dilation, groups, size, cols=None):
     """conv2d on 4-D arrays: one im2col copy (unless ``cols`` has it already) and one matrix multiply (per group,
-    in one np.matmul call)."""
+    and per sample in the per-sample layout, in one np.matmul call)."""
     N, C = x.shape[:2]
     Co = w.shape[0]
+    layout = _layout(N, C // groups, Co, size)
     if cols is None:
-        cols = _im2col_rows(xp, x, w.shape[2:], stride, padding, dilation, size, groups, Co)
-    if _weight_major(N, C // groups, Co, size):
+        cols = _MAKE_COLS[layout](xp, x, w.shape[2:], stride, padding, dilation, size, groups)
+    if layout == "per-sample":  # (G, Cog, K) @ (N, G, K, P) -> (N, G, Cog, P), already (N, Co, Ho, Wo)
+        return xp.matmul(w.reshape(groups, Co // groups, -1), cols).reshape(N, Co, *size)
+    if layout == "weight-major":
         out = xp.matmul(w.reshape(groups, Co // groups, -1), cols)  # (groups, Co / groups, N * Ho * Wo)
         return xp.ascontiguousarray(out.reshape(Co, N, *size).transpose(1, 0, 2, 3))
     out = xp.matmul(cols, _weight_matrix(w, groups))  # (groups, N * Ho * Wo, Co / groups)
@@ -160,21 +189,36 @@ def _conv_transpose_weight_major(xp, g, w, *, stride, padding, dilation, groups,
     return xp.ascontiguousarray(buffer[:, :, pt:pt + H, pl:pl + W].transpose(1, 0, 2, 3))
 
 
+def _conv_transpose_per_sample(xp, g, w, *, stride, padding, dilation, groups, size):
+    """_conv_transpose_arrays in the per-sample layout: w (K, Cog) times each sample's g (Cog, Ho * Wo), then
+    col2im (one strided add per kernel offset) straight into (N, C, H, W)."""
+    N, Co, Ho, Wo = g.shape
+    _, Cg, kh, kw = w.shape
+    w_t = w.reshape(groups, Co // groups, Cg * kh * kw).transpose(0, 2, 1)
+    cols = xp.matmul(w_t, g.reshape(N, groups, Co // groups, Ho * Wo))  # (N, G, K, P)
+    return _col2im(xp, cols.reshape(N, groups * Cg, kh, kw, Ho, Wo), size, stride, padding, dilation)
+
+
 def _conv_transpose_arrays(xp, g, w, *, stride, padding, dilation, groups, size):
     """The adjoint of _conv_arrays in x: g (N, Co, Ho, Wo) -> (N, C, H, W)."""
     N, Co, Ho, Wo = g.shape
     _, Cg, kh, kw = w.shape
-    if _weight_major(N, Cg, Co, (Ho, Wo)):
-        return _conv_transpose_weight_major(xp, g, w, stride=stride, padding=padding, dilation=dilation,
-                                            groups=groups, size=size)
     reach = (dilation[0] * (kh - 1), dilation[1] * (kw - 1))
-    if stride == (1, 1) and padding[0] <= reach[0] and padding[1] <= reach[1]:
+    if stride == (1, 1) and padding[0] <= reach[0] and padding[1] <= reach[1] \
+            and _layout(N, Cg, Co, (Ho, Wo)) != "weight-major":
         # Stride 1: the adjoint is itself a convolution, of g padded by reach - padding with the flipped kernel,
         # its in/out channels swapped within each group (a GEMM instead of a GEMM plus col2im).
         flipped = w.reshape(groups, Co // groups, Cg, kh, kw).transpose(0, 2, 1, 3, 4)[:, :, :, ::-1, ::-1]
         return _conv_arrays(xp, g, flipped.reshape(groups * Cg, Co // groups, kh, kw), stride=stride,
                             padding=(reach[0] - padding[0], reach[1] - padding[1]), dilation=dilation, groups=groups,
                             size=size)
+    layout = _layout(N, Cg, Co, (Ho, Wo))
+    if layout == "per-sample":
+        return _conv_transpose_per_sample(xp, g, w, stride=stride, padding=padding, dilation=dilation,
+                                          groups=groups, size=size)
+    if layout == "weight-major":
+        return _conv_transpose_weight_major(xp, g, w, stride=stride, padding=padding, dilation=dilation,
+                                            groups=groups, size=size)
     rows = g.reshape(N, groups, Co // groups, Ho * Wo).transpose(1, 0, 3, 2).reshape(groups, N * Ho * Wo, Co // groups)
     cols = xp.matmul(rows, _weight_matrix(w, groups).transpose(0, 2, 1))  # (groups, N * Ho * Wo, kh * kw * Cg)
     cols = cols.reshape(groups, N, Ho, Wo, kh, kw, Cg)
@@ -205,9 +249,15 @@ def _conv_weight_forward(xp, x, g, cols, *, stride, padding, dilation, groups, k
     N, C = x.shape[:2]
     Co, Ho, Wo = g.shape[1:]
     (kh, kw), Cg, Cog = kernel, C // groups, Co // groups
+    layout = _layout(N, Cg, Co, (Ho, Wo))
     if cols is None:
-        cols = _im2col_rows(xp, x, kernel, stride, padding, dilation, (Ho, Wo), groups, Co)
-    if _weight_major(N, Cg, Co, (Ho, Wo)):  # cols (G, Cg * kh * kw, N * Ho * Wo)
+        cols = _MAKE_COLS[layout](xp, x, kernel, stride, padding, dilation, (Ho, Wo), groups)
+    # (Writing the product straight into a new weight-shaped array, for the engine to adopt as .grad, was slower
+    # than its copy: the GEMM then writes into fresh pages.)
+    if layout == "per-sample":  # cols (N, G, Cg * kh * kw, P): one product per sample, summed over the batch
+        per_sample = xp.matmul(g.reshape(N, groups, Cog, Ho * Wo), cols.transpose(0, 1, 3, 2))
+        w = per_sample.sum(axis=0).reshape(Co, Cg, kh, kw)
+    elif layout == "weight-major":  # cols (G, Cg * kh * kw, N * Ho * Wo)
         w = xp.matmul(_grouped_rows(g, groups), cols.transpose(0, 2, 1)).reshape(Co, Cg, kh, kw)
     else:  # cols (G, N * Ho * Wo, kh * kw * Cg)
         rows = g.reshape(N, groups, Cog, Ho * Wo).transpose(1, 2, 0, 3).reshape(groups, Cog, N * Ho * Wo)
@@ -312,7 +362,12 @@ CONV = defop("conv", _conv_forward, vjp={"x": _conv_vjp_x, "w": _conv_vjp_w, "b"
                       S((2, 2, 7), (3, 2, 3), (3,), None, **_CONV_PARAMS[2], size=(1, 4)),
                       # >= 8 channels per group and more positions than output channels: channels-last im2col
                       S((1, 16, 3, 3), (4, 8, 2, 2), (4,), None, **{**_CONV_PARAMS[0], "groups": 2, "padding": (0, 1)},
-                        size=(2, 4))])
+                        size=(2, 4)),
+                      # >= _PER_SAMPLE_POSITIONS positions per image: per-sample im2col (strided: col2im in the
+                      # input's gradient)
+                      S((1, 2, 24, 24), (2, 1, 3, 3), (2,), None, **{**_CONV_PARAMS[0], "groups": 2}, size=(24, 24)),
+                      S((1, 1, 47, 46), (2, 1, 3, 2), None, None, **{**_CONV_PARAMS[0], "stride": (2, 2)},
+                        size=(24, 24))])
 CONV_TRANSPOSE = defop(
     "conv_transpose", _conv_transpose_forward,
     vjp={"g": _conv_t_vjp_g, "w": _conv_t_vjp_w, "b": lambda gg, out, g, w, b, **p: _channel_sum(gg)},
@@ -325,7 +380,9 @@ CONV_TRANSPOSE = defop(
              S((2, 3, 4), (3, 2, 3), None, **_CONV_PARAMS[2], size=(1, 8)),
              S((1, 2, 3, 3), (2, 8, 2, 2), None, **{**_CONV_PARAMS[0], "padding": (0, 0)}, size=(4, 4)),
              S((1, 2, 3, 3), (2, 8, 2, 2), (8,), **{**_CONV_PARAMS[0], "stride": (2, 2), "padding": (0, 1)},
-               size=(6, 5))])
+               size=(6, 5)),
+             S((1, 2, 24, 24), (2, 1, 3, 3), None, **{**_CONV_PARAMS[0], "stride": (2, 2), "groups": 2},
+               size=(47, 48))])
 CONV_WEIGHT = defop(
     "conv_weight", _conv_weight_forward, vjp={"x": _conv_w_vjp_x, "g": _conv_w_vjp_g},
     jvp={"x": lambda t, out, x, g, cols, **p: _conv_w(t, g, p, p["kernel"]),
@@ -335,10 +392,17 @@ CONV_WEIGHT = defop(
              S((1, 4, 6, 5), (1, 4, 3, 3), None, **_CONV_PARAMS[1], kernel=(2, 3)),
              S((2, 2, 7), (2, 3, 4), None, **_CONV_PARAMS[2], kernel=(1, 3)),
              S((1, 16, 3, 3), (1, 4, 2, 4), None, **{**_CONV_PARAMS[0], "groups": 2, "padding": (0, 1)},
-               kernel=(2, 2))])
+               kernel=(2, 2)),
+             S((1, 2, 24, 24), (1, 2, 24, 24), None, **{**_CONV_PARAMS[0], "groups": 2}, kernel=(3, 3))])
 
 
 # ----------------------------------------------------------------------------------- conv functions
+# The forward keeps x's im2col for the weight's gradient only up to this size: a 3x3 im2col is 9 times x, and
+# keeping all of them made ResNet-18 at batch 16 take twice PyTorch's memory (which keeps only x and w); small
+# ones (deep layers, small batches) are kept, as their copies cost the most time per byte (short rows).
+_KEEP_COLS_BYTES = 4 << 20
+
+
 def _checked_operands(op, dims, input, weight, bias, weight_layout):
     """The checks conv and conv_transpose share: tensors, float dtypes, the weight's rank. Returns the
     input with a batch dim and whether it had none."""
@@ -396,7 +460,9 @@ def _convnd(op, dims, input, weight, bias, stride, padding, dilation, groups):
     params = dict(stride=_fit(stride, dims), padding=_fit_pad(before, dims), dilation=_fit(dilation, dims),
                   groups=groups, size=_fit(size, dims))
     cols = None
-    if weight.requires_grad and is_grad_enabled():  # keep x's im2col for the weight's gradient (as THNN did)
+    K = C // groups * int(np.prod(kernel))
+    if weight.requires_grad and is_grad_enabled() and \
+            input.shape[0] * int(np.prod(size)) * K * input._data.itemsize <= _KEEP_COLS_BYTES:
         cols = make_tensor(_im2col_rows(np, _to4d(input._data), _fit(kernel, dims), params["stride"], params["padding"],
                                         params["dilation"], params["size"], groups, Co))
     out = apply(CONV, input, weight, bias, cols, **params)

@@ -751,12 +751,37 @@ def _torch_norm(torch, input, weight, bias, *, dims, eps):
 # (None: the forward computes them). Without a graph of the backward pass (no create_graph, no forward-mode
 # tangents) the rules run fused on arrays, reusing the statistics; otherwise they are the differentiable
 # composites of layer_norm above, so derivatives of any order still work.
+def _over_channels(a, dims):
+    """Whether ``dims`` are every dim but 1 of a contiguous float32/float64 (N, C, ...) array (batch_norm's case)."""
+    ndim = a.ndim
+    return ndim >= 3 and dims == (0,) + tuple(range(2, ndim)) and a.flags.c_contiguous and a.size > 0 \
+        and a.dtype in (np.float32, np.float64)
+
+
+def _channel_sums(a, dims):
+    """Sums over ``dims`` (kept). Over every dim but 1 (_over_channels): one matrix-vector product with ones
+    over the (N * C, positions) rows, then a sum over N (BLAS; numpy's sum over the non-adjacent dims 0, 2, 3
+    is 3 to 5 times slower)."""
+    if not _over_channels(a, dims):
+        return a.sum(axis=dims, keepdims=True)
+    N, C = a.shape[:2]
+    positions = a.size // (N * C)
+    rows = a.reshape(N * C, positions) @ np.ones(positions, dtype=a.dtype)
+    return rows.reshape(N, C).sum(axis=0).reshape((1, C) + (1,) * (a.ndim - 2))
+
+
 def _moments(xp, x, dims):
     """Mean and biased variance over ``dims`` (kept), in x's dtype: two passes, one temporary."""
-    mean = xp.mean(x, axis=dims, keepdims=True)
+    if not _over_channels(x, dims):
+        mean = xp.mean(x, axis=dims, keepdims=True)
+        centered = x - mean
+        xp.multiply(centered, centered, out=centered)
+        return mean, xp.mean(centered, axis=dims, keepdims=True)
+    count = x.dtype.type(x.size // x.shape[1])
+    mean = _channel_sums(x, dims) / count
     centered = x - mean
     xp.multiply(centered, centered, out=centered)
-    return mean, xp.mean(centered, axis=dims, keepdims=True)
+    return mean, _channel_sums(centered, dims) / count
 
 
 def _rstd(var, eps):
@@ -767,17 +792,17 @@ def _bn_forward(xp, input, weight, bias, mean, rstd, *, dims, eps):
     if mean is None:
         mean, var = _moments(xp, input, dims)
         rstd = _rstd(var, eps)
+    # (x - mean) * scale + bias as x * scale + shift (shift = bias - mean * scale, per channel): two passes
+    # over the data instead of three, as PyTorch's kernel computes it
     scale = rstd if weight is None else rstd * weight
-    out = input - mean
-    if scale.dtype == out.dtype and scale.ndim <= out.ndim:
-        out *= scale
-    else:
-        out = out * scale
+    shift = -mean * scale
     if bias is not None:
-        if bias.dtype == out.dtype and bias.ndim <= out.ndim:
-            out += bias
-        else:
-            out = out + bias
+        shift = shift + bias
+    out = input * scale
+    if shift.dtype == out.dtype and np.broadcast_shapes(shift.shape, out.shape) == out.shape:
+        out += shift
+    else:
+        out = out + shift
     return out
 
 
@@ -861,8 +886,8 @@ def _bn_vjp_input(g, out, input, weight, bias, mean, rstd, *, dims, eps):
     count = x.size // m.size
     centered = x - m
     product = gd * centered
-    sum_g = gd.sum(axis=dims, keepdims=True)
-    sum_gxhat = product.sum(axis=dims, keepdims=True) * r
+    sum_g = _channel_sums(gd, dims)
+    sum_gxhat = _channel_sums(product, dims) * r
     _ChannelSums.store(gd, x, mean, dims, eps, (sum_g, sum_gxhat))
     a = r if weight is None else r * weight._data
     dx = np.multiply(gd, a, out=product)

@@ -30,31 +30,51 @@ def _first_inside(n_out, stride, pad, dilation, n_in):
     return np.clip(start + skip * dilation, 0, n_in - 1)
 
 
-def _running_argmax(xp, candidates, count, first, shape, dtype, check_nan):
+def _running_argmax(xp, candidates, count, first, shape, dtype, offsets=None):
     """PyTorch's max-pool scan: start at the first valid position with -inf, take a value when it is larger
-    (or NaN). ``candidates()`` yields (values, flat input positions) for each of ``count`` kernel offsets.
-    Which candidate won is kept in a small integer array (-1: none, keep ``first``); one lookup at the end
-    turns that into flat positions."""
+    (or NaN). ``candidates()`` yields (values, flat input positions) for each of ``count`` kernel offsets;
+    ``offsets`` (optional): each candidate's positions minus the first's, when that is one number per candidate
+    (fixed windows). Returns the flat input position of each window's pick, (N, C, *out)."""
+    best = None  # the maxima, by branch-free passes (np.maximum propagates NaN)
+    for values, _ in candidates():
+        best = values.astype(dtype, copy=True) if best is None else xp.maximum(best, values, out=best)
+    if xp.isnan(best).any():  # a NaN in some window (checked on the output, not the larger input)
+        return _scan_with_nan(xp, candidates, count, first, shape, dtype)
+    # Without NaN the scan takes the first maximum. Each candidate scores count - its number where it equals
+    # the maximum; the largest score is the first maximum (branch-free passes: masked writes, np.copyto(where=),
+    # cost ten times more).
+    kind = np.uint8 if count < 255 else np.uint16 if count < 65535 else np.uint32
+    score, term, mask = xp.zeros(shape, dtype=kind), xp.empty(shape, dtype=kind), xp.empty(shape, dtype=bool)
+    found = list(candidates())
+    for number, (values, _) in enumerate(found):
+        xp.equal(values, best, out=mask)
+        xp.maximum(score, xp.multiply(mask, kind(count - number), out=term), out=score)
+    if offsets is not None:  # positions = the first candidate's + the winner's offset (one small lookup)
+        by_score = np.zeros(count + 1, dtype=np.int64)
+        by_score[1:] = np.asarray(offsets, dtype=np.int64)[::-1]
+        index = xp.take(by_score, score)
+        index += found[0][1]
+    else:
+        table = xp.stack([xp.broadcast_to(where, shape[2:]) for _, where in found[::-1]])
+        table = xp.concatenate([table[:1], table]).reshape(count + 1, -1).astype(np.int64, copy=False)
+        plane = table.shape[1]
+        index = table[score.reshape(-1, plane), xp.arange(plane)].reshape(shape)
+    if xp.equal(best, -np.inf, out=mask).any():  # only padding or -inf: the first valid position, as the scan
+        xp.copyto(index, xp.broadcast_to(first, shape).astype(np.int64, copy=False), where=mask)
+    return index
+
+
+def _scan_with_nan(xp, candidates, count, first, shape, dtype):
+    """The scan itself, where a NaN is taken wherever it comes. Which candidate won is kept in a small integer
+    array (-1: none, keep ``first``); one lookup at the end turns that into flat positions."""
     winner = xp.full(shape, -1, dtype=np.int8 if count < 128 else np.int16 if count < 32768 else np.int32)
     positions = []
-    if check_nan:  # the scan itself: a NaN is taken wherever it comes
-        best = xp.full(shape, -np.inf, dtype=dtype)
-        for number, (values, where) in enumerate(candidates()):
-            take = (values > best) | xp.isnan(values)
-            xp.copyto(best, values, where=take)
-            xp.copyto(winner, number, where=take)
-            positions.append(xp.broadcast_to(where, shape[2:]))
-    else:
-        # Without NaN the scan takes the first maximum: find the maxima (branch-free passes), then mark where
-        # each candidate equals them, last candidate first so the first one wins (sparse, cheap masked writes).
-        best = None
-        for values, where in candidates():
-            best = values.astype(dtype, copy=True) if best is None else xp.maximum(best, values, out=best)
-            positions.append(xp.broadcast_to(where, shape[2:]))
-        found = list(candidates())
-        for number in range(len(found) - 1, -1, -1):
-            xp.copyto(winner, number, where=found[number][0] == best)
-        xp.copyto(winner, -1, where=best == -np.inf)  # only padding or -inf: the first valid position, as the scan
+    best = xp.full(shape, -np.inf, dtype=dtype)
+    for number, (values, where) in enumerate(candidates()):
+        take = (values > best) | xp.isnan(values)
+        xp.copyto(best, values, where=take)
+        xp.copyto(winner, number, where=take)
+        positions.append(xp.broadcast_to(where, shape[2:]))
     positions.append(xp.broadcast_to(first, shape[2:]))  # row -1
     table = xp.stack(positions).reshape(len(positions), -1).astype(np.int64, copy=False)
     plane = table.shape[1]
@@ -79,9 +99,9 @@ def _max_pool_index(xp, x, *, kernel_size, stride, padding, dilation, ceil_mode)
                 rows, cols = out_rows + i * dilation[0], out_cols + j * dilation[1]
                 yield buffer[_offset_slice(i, j, stride, dilation, size)], rows[:, None] * W + cols[None, :]
 
+    offsets = [i * dilation[0] * W + j * dilation[1] for i in range(kernel_size[0]) for j in range(kernel_size[1])]
     index = _running_argmax(xp, candidates, kernel_size[0] * kernel_size[1], rows0[:, None] * W + cols0[None, :],
-                            (N, C) + size, x.dtype,
-                            bool(xp.isnan(x).any()))
+                            (N, C) + size, x.dtype, offsets)
     return index[:, :, 0, :] if ndim == 3 else index
 
 
@@ -106,8 +126,7 @@ def _adaptive_max_index(xp, x, *, output_size):
 
     count = int((h1 - h0).max()) * int((w1 - w0).max())
     index = _running_argmax(xp, candidates, count, h0[:, None] * W + w0[None, :], (N, C) + tuple(output_size),
-                            x.dtype,
-                            bool(xp.isnan(x).any()))
+                            x.dtype)
     return index[:, :, 0, :] if ndim == 3 else index
 
 
