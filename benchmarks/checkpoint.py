@@ -28,10 +28,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import chainrule  # noqa: E402
 import chainrule.nn as nn  # noqa: E402
 from chainrule.utils.checkpoint import auto_segments, checkpoint_sequential  # noqa: E402
-from common import command_line, time_once  # noqa: E402
+from common import Result, Section, command_line, quartiles, repeats, time_once, with_notes  # noqa: E402
 
 DEPTH, WIDTH, BATCH = 64, 1024, 256
+QUICK = (16, 64, 128)  # depth, width, batch of the suite's --quick smoke run
 MIB = 2 ** 20
+DEFAULT_REPEAT, MIN_REPEAT = 7, 3
+KEPT_TARGET, TIME_TARGET, DIFFERENCE_TARGET = 4.0, 1.5, 1e-6
 
 
 def build(depth=DEPTH, width=WIDTH, batch=BATCH, seed=0):
@@ -136,7 +139,8 @@ def report(results, repeat, depth=DEPTH, width=WIDTH, batch=BATCH):
         f"({plain['memory'][0] / act:.0f} -> {auto['memory'][0] / act:.0f}; the recomputation in backward holds at "
         f"most as many), peak of forward + backward including backward's scratch "
         f"{plain['memory'][1] / auto['memory'][1]:.2f}x lower, time {auto['time'] / plain['time']:.2f}x, "
-        f"gradients equal to {auto['difference']:.0e}** (targets: >= 4x, < 1.5x, 1e-6).",
+        f"gradients equal to {auto['difference']:.0e}** (targets: >= {KEPT_TARGET:.0f}x, < {TIME_TARGET}x, "
+        f"{DIFFERENCE_TARGET:.0e}).",
         "",
         f"Why the peak ratio is below the kept ratio: backward's scratch (the incoming and outgoing gradients, "
         f"a {width}x{width} weight gradient of {width * width * 4 / MIB:.0f} MiB computed before it is added into "
@@ -145,11 +149,33 @@ def report(results, repeat, depth=DEPTH, width=WIDTH, batch=BATCH):
         "outputs that sqrt(n) checkpointing holds; it weighs less with a larger batch or a deeper net (the "
         "test uses 144 layers, width 32, batch 256: above 4x).",
     ]
-    return "\n".join(text) + "\n"
+    return with_notes("checkpoint", "\n".join(text) + "\n")
+
+
+def suite(scale=1.0, quick=False):
+    """The suite's entry: this benchmark's section and its three results (activations kept, time, gradients),
+    checkpoint_sequential(auto) against the plain run."""
+    sizes = QUICK if quick else (DEPTH, WIDTH, BATCH)
+    repeat = repeats(DEFAULT_REPEAT, MIN_REPEAT, scale, quick)
+    results = run(repeat, *sizes)
+    plain, auto, name = results["plain"], results["checkpoint_sequential(auto)"], "checkpoint_sequential(auto)"
+    model = f"Checkpointing, {sizes[0]}-layer MLP, width {sizes[1]}, batch {sizes[2]}"
+    found = [
+        Result("checkpoint-kept", f"{model}: activations kept for backward",
+               {name: auto["memory"][0], "plain": plain["memory"][0]}, plain["memory"][0] / auto["memory"][0],
+               KEPT_TARGET, ratio_of="plain / checkpointed (memory)", ours=name, baseline="plain",
+               higher_is_better=True, unit="B"),
+        Result("checkpoint-time", f"{model}: forward + backward time", {name: auto["time"], "plain": plain["time"]},
+               auto["time"] / plain["time"], TIME_TARGET, ratio_of="checkpointed / plain (time)", ours=name,
+               baseline="plain", spread={name: quartiles(auto["times"]), "plain": quartiles(plain["times"])}),
+        Result("checkpoint-gradients", f"{model}: gradients vs the plain run", {}, auto["difference"],
+               DIFFERENCE_TARGET, ratio_of="max |difference| / max |value|", ours=name, baseline="plain"),
+    ]
+    return Section("checkpoint", report(results, repeat, *sizes), found)
 
 
 def main(argv=None):
-    return command_line(__doc__, 7, 3, lambda repeat: report(run(repeat), repeat), argv)
+    return command_line(__doc__, DEFAULT_REPEAT, MIN_REPEAT, lambda repeat: report(run(repeat), repeat), argv)
 
 
 if __name__ == "__main__":

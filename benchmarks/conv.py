@@ -19,10 +19,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
 sys.path.insert(0, HERE)
 import chainrule  # noqa: E402
-from common import command_line, time_once  # noqa: E402
+from common import Result, Section, command_line, quartiles, repeats, time_once, with_notes  # noqa: E402
 
 BATCH, CHANNELS, SIZE, KERNEL, PADDING = 16, 64, 32, 3, 1
 TARGET = 2.0
+DEFAULT_REPEAT, MIN_REPEAT = 20, 10
+FULL = {"batch": BATCH, "channels": CHANNELS, "size": SIZE, "kernel": KERNEL}
+QUICK = {"batch": 2, "channels": 8, "size": 8, "kernel": KERNEL}  # the suite's --quick smoke run
 
 
 def make_inputs(batch=BATCH, channels=CHANNELS, size=SIZE, kernel=KERNEL, seed=0):
@@ -61,26 +64,38 @@ def check(steps):
             np.testing.assert_allclose(got, expected, rtol=1e-3, atol=1e-4 * scale, err_msg=f"{name}: {what}")
 
 
-def run(repeat):
+def samples(repeat, sizes=FULL):
+    """{(library, backward): [seconds, ...]}, after checking both libraries against each other."""
     import torch
     torch.set_num_threads(2)
-    inputs = make_inputs()
+    inputs = make_inputs(**sizes)
     steps = {"chainrule": framework_step(chainrule, *inputs), "torch": framework_step(torch, *inputs)}
     check(steps)
     times = {(name, backward): [] for name in steps for backward in (False, True)}
     # Alternate between libraries in blocks, each block starting with an untimed call: BLAS and OpenMP worker
     # threads of one library keep spinning for a while after it returns, which would slow down whichever library
     # is timed right after it (alternating call by call made PyTorch look twice as slow).
-    block = 5
+    block = min(5, repeat)
     for _ in range(-(-repeat // block)):
-        for (name, backward), samples in times.items():
+        for (name, backward), s in times.items():
             steps[name](backward)
             for _ in range(block):
-                samples.append(time_once(lambda: steps[name](backward)))
-    return {key: statistics.median(samples) for key, samples in times.items()}, torch.__version__
+                s.append(time_once(lambda: steps[name](backward)))
+    return times
 
 
-def report(medians, torch_version, repeat):
+def run(repeat, sizes=FULL):
+    import torch
+    return {key: statistics.median(s) for key, s in samples(repeat, sizes).items()}, torch.__version__
+
+
+def title(sizes=FULL):
+    c, k, n = sizes["channels"], sizes["kernel"], sizes["size"]
+    return (f"conv2d {c}->{c} channels, {k}x{k}, padding {PADDING}, {n}x{n}, batch {sizes['batch']}, "
+            "forward + backward")
+
+
+def report(medians, torch_version, repeat, sizes=FULL):
     names = list(dict.fromkeys(name for name, _ in medians))
     lines = []
     for name in names:
@@ -89,8 +104,7 @@ def report(medians, torch_version, repeat):
     ratio = medians[("chainrule", True)] / medians[("torch", True)]
     forward_ratio = medians[("chainrule", False)] / medians[("torch", False)]
     text = [
-        f"## Convolution: conv2d {CHANNELS}->{CHANNELS} channels, {KERNEL}x{KERNEL}, padding {PADDING}, {SIZE}x{SIZE}, "
-        f"batch {BATCH}, forward + backward",
+        f"## Convolution: {title(sizes)}",
         "",
         "Command: `python benchmarks/conv.py --repeat %d --write BENCHMARKS.md`" % repeat,
         "",
@@ -108,11 +122,25 @@ def report(medians, torch_version, repeat):
         f"**chainrule / torch time ratio: {ratio:.2f}** (target <= {TARGET}; lower is faster); forward alone: "
         f"{forward_ratio:.2f}.",
     ]
-    return "\n".join(text) + "\n", ratio
+    return with_notes("conv", "\n".join(text) + "\n"), ratio
+
+
+def suite(scale=1.0, quick=False):
+    """The suite's entry: this benchmark's section and its result (forward + backward, chainrule / torch)."""
+    import torch
+    sizes = QUICK if quick else FULL
+    repeat = repeats(DEFAULT_REPEAT, MIN_REPEAT, scale, quick)
+    times = samples(repeat, sizes)
+    medians = {key: statistics.median(s) for key, s in times.items()}
+    text, ratio = report(medians, torch.__version__, repeat, sizes)
+    names = ("chainrule", "torch")
+    result = Result("conv", f"Convolution: {title(sizes)}", {name: medians[(name, True)] for name in names}, ratio,
+                    TARGET, spread={name: quartiles(times[(name, True)]) for name in names})
+    return Section("conv", text, [result])
 
 
 def main(argv=None):
-    return command_line(__doc__, 20, 10, lambda repeat: report(*run(repeat), repeat)[0], argv)
+    return command_line(__doc__, DEFAULT_REPEAT, MIN_REPEAT, lambda repeat: report(*run(repeat), repeat)[0], argv)
 
 
 if __name__ == "__main__":

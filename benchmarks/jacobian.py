@@ -26,9 +26,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
 sys.path.insert(0, HERE)
 import chainrule  # noqa: E402
-from common import command_line, time_once  # noqa: E402
+from common import Result, Section, command_line, quartiles, repeats, time_once, with_notes  # noqa: E402
 
 SHAPES = ((2000, 10), (10, 2000))  # (n inputs, m outputs)
+QUICK_SHAPES = ((40, 4), (4, 40))  # the suite's --quick smoke run
+DEFAULT_REPEAT, MIN_REPEAT = 20, 10
 TARGET_VS_WRONG = 5.0    # auto must be at least this many times faster than the wrong mode
 TARGET_VS_TORCH = 1.5    # and at most this many times slower than PyTorch's best
 
@@ -81,23 +83,31 @@ def check(steps, reference):
         np.testing.assert_allclose(got, reference, rtol=1e-4, atol=1e-6, err_msg=name)
 
 
-def run(repeat):
-    """{(n, m): {method: median seconds}}, torch version."""
+def samples(repeat, shapes=SHAPES):
+    """{(n, m): {method: [seconds, ...]}}, after checking every method against PyTorch."""
     import torch
     torch.set_num_threads(2)
     results = {}
-    for n, m in SHAPES:
+    for n, m in shapes:
         w, b, x = make_inputs(n, m)
         steps = methods(w, b, x)
         check(steps, steps["torch reverse-mode, vectorize=True"]())
         for step in steps.values():
             step()  # warm up
-        samples = {name: [] for name in steps}
+        times = {name: [] for name in steps}
         for _ in range(repeat):
             for name, step in steps.items():
-                samples[name].append(time_once(step))
-        results[(n, m)] = {name: statistics.median(s) for name, s in samples.items()}
-    return results, torch.__version__
+                times[name].append(time_once(step))
+        results[(n, m)] = times
+    return results
+
+
+def run(repeat, shapes=SHAPES):
+    """{(n, m): {method: median seconds}}, torch version."""
+    import torch
+    results = samples(repeat, shapes)
+    return ({shape: {name: statistics.median(s) for name, s in times.items()} for shape, times in results.items()},
+            torch.__version__)
 
 
 def ratios(medians):
@@ -111,7 +121,8 @@ def ratios(medians):
 
 def report(results, torch_version, repeat):
     lines = [
-        "## Jacobian: tanh(W x + b) with an elementwise tail, R^2000 -> R^10 and R^10 -> R^2000",
+        "## Jacobian: tanh(W x + b) with an elementwise tail, "
+        + " and ".join(f"R^{n} -> R^{m}" for n, m in results),
         "",
         "Command: `python benchmarks/jacobian.py --repeat %d --write BENCHMARKS.md`" % repeat,
         "",
@@ -134,11 +145,35 @@ def report(results, torch_version, repeat):
                        f"{TARGET_VS_WRONG:.0f}x); **auto / torch's best ({best}): {vs_torch:.2f}** (target <= "
                        f"{TARGET_VS_TORCH}; lower is faster).")
     lines += summary
-    return "\n".join(lines) + "\n"
+    return with_notes("jacobian", "\n".join(lines) + "\n")
+
+
+def suite(scale=1.0, quick=False):
+    """The suite's entry: this benchmark's section and, per shape, two results: auto's speed-up over the wrong
+    mode and auto / torch's best strategy."""
+    import torch
+    repeat = repeats(DEFAULT_REPEAT, MIN_REPEAT, scale, quick)
+    times = samples(repeat, QUICK_SHAPES if quick else SHAPES)
+    results, found = {}, []
+    for (n, m), per_method in times.items():
+        medians = results[(n, m)] = {name: statistics.median(s) for name, s in per_method.items()}
+        speedup, vs_torch, best = ratios(medians)
+        wrong = next(k for k in medians if k.endswith("(wrong)"))
+        spread = {name: quartiles(s) for name, s in per_method.items()}
+        shape = f"Jacobian R^{n} -> R^{m}"
+        found.append(Result(f"jacobian-{n}-{m}-auto", f"{shape}: auto vs the wrong mode",
+                            {"chainrule auto": medians["chainrule auto"], wrong: medians[wrong]}, speedup,
+                            TARGET_VS_WRONG, ratio_of="wrong mode / auto (speed-up)", ours="chainrule auto",
+                            baseline=wrong, higher_is_better=True, spread=spread))
+        found.append(Result(f"jacobian-{n}-{m}", f"{shape}: auto vs torch's best ({best.split(',')[0]})",
+                            {"chainrule auto": medians["chainrule auto"], "torch": medians[best]}, vs_torch,
+                            TARGET_VS_TORCH, ratio_of="chainrule / torch", ours="chainrule auto",
+                            spread={"chainrule auto": spread["chainrule auto"], "torch": spread[best]}))
+    return Section("jacobian", report(results, torch.__version__, repeat), found)
 
 
 def main(argv=None):
-    return command_line(__doc__, 20, 10, lambda repeat: report(*run(repeat), repeat), argv)
+    return command_line(__doc__, DEFAULT_REPEAT, MIN_REPEAT, lambda repeat: report(*run(repeat), repeat), argv)
 
 
 if __name__ == "__main__":
