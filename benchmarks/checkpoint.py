@@ -76,7 +76,8 @@ def max_relative_difference(got, expected):
 def memory(model, x, forward):
     """(bytes held at the end of the forward, peak bytes of forward + backward), beyond parameters and grads."""
     for t in list(model.parameters()) + [x]:
-        t.grad.zero_()  # the buffers exist (see gradients()): backward adds into them
+        if t.grad is not None:
+            t.grad.zero_()  # the buffers exist (see gradients()): backward adds into them
     tracemalloc.start()
     try:
         out = forward(x)

@@ -1,7 +1,8 @@
 """chainrule.utils.checkpoint: gradients equal to the run without checkpointing (inputs and parameters),
 random state replayed, checkpoint_sequential's segments, clear errors, PyTorch's numbers, and the memory saved."""
+import importlib.util
 import math
-import tracemalloc
+import pathlib
 
 import numpy as np
 import pytest
@@ -358,21 +359,17 @@ def test_the_same_gradients_as_torch_for_two_outputs_through_autograd_grad():
 
 
 # ------------------------------------------------------------------------------------------ memory
-def _step_memory(model, x, run):
-    """(bytes kept after the forward, peak bytes of forward + backward), allocated during the step: the
-    parameters and their .grad buffers (zeroed in place) exist before tracing starts, so neither counts."""
-    for p in model.parameters():
-        p.grad.zero_()
-    tracemalloc.start()
-    try:
-        out = run(x)
-        kept = tracemalloc.get_traced_memory()[0]
-        out.pow(2).mean().backward()
-        del out
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    return kept, peak
+def _load_benchmark():
+    """benchmarks/checkpoint.py, whose memory() measures a step: the bytes kept after the forward and the peak
+    of forward + backward, allocated during the step (parameters and .grad buffers exist before)."""
+    path = pathlib.Path(__file__).resolve().parent.parent / "benchmarks" / "checkpoint.py"
+    spec = importlib.util.spec_from_file_location("checkpoint_benchmark", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_step_memory = _load_benchmark().memory
 
 
 def _deep_mlp(depth, width, seed=0):

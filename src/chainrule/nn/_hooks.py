@@ -1,29 +1,12 @@
 """Hook bookkeeping for Module: removable handles, and full backward hooks built from two identity
 Functions, one around the module's inputs and one around its outputs (as PyTorch does)."""
-import itertools
-
 from .._tensor import Tensor, make_tensor
 from ..autograd.function import Function
+from ..autograd.graph import HookHandle
 
-_ids = itertools.count()
 
-
-class RemovableHandle:
-    """Returned by ``register_*_hook``; ``handle.remove()`` (or leaving a ``with`` block) unregisters it."""
-
-    def __init__(self, table, hook):
-        self._table = table
-        self.id = next(_ids)
-        table[self.id] = hook
-
-    def remove(self):
-        self._table.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
+# ``handle.remove()`` (or leaving a ``with`` block) unregisters a hook: the same handle as tensor hooks use.
+RemovableHandle = HookHandle
 
 
 class _Identity(Function):
